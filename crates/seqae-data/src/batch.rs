@@ -1,0 +1,203 @@
+//! Padded batches with masks, seeded shuffling and length bucketing.
+use crate::error::{DataError, Result};
+use crate::sequence::SequenceSet;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+/// Sequences padded to the longest in the batch, as flat row-major buffers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Batch {
+    /// Index of each batch row in the source set.
+    pub indices: Vec<usize>,
+    /// Length of each row's sequence.
+    pub lengths: Vec<usize>,
+    /// Longest length in the batch (`T`).
+    pub max_len: usize,
+    /// Values per step (`C`).
+    pub channels: usize,
+    /// `[B, T, C]` values; padding and missing values are 0.
+    pub values: Vec<f32>,
+    /// `[B, T]`: 1 at a sequence's steps, 0 at padding.
+    pub mask: Vec<f32>,
+    /// `[B, T, C]`: 1 where a value is present (a valid step and not missing), else 0.
+    pub observed: Vec<f32>,
+}
+
+impl Batch {
+    /// Gathers the sequences at `indices` of `set` into one padded batch.
+    pub fn gather(set: &SequenceSet, indices: &[usize]) -> Batch {
+        let c = set.channels();
+        let lengths: Vec<usize> = indices.iter().map(|&i| set.length(i)).collect();
+        let t_max = lengths.iter().copied().max().unwrap_or(0);
+        let b = indices.len();
+        let mut values = vec![0.0; b * t_max * c];
+        let mut mask = vec![0.0; b * t_max];
+        let mut observed = vec![0.0; b * t_max * c];
+        for (row, &i) in indices.iter().enumerate() {
+            let seq = set.sequence(i);
+            let base = row * t_max * c;
+            for (k, &v) in seq.iter().enumerate() {
+                if !v.is_nan() {
+                    values[base + k] = v;
+                    observed[base + k] = 1.0;
+                }
+            }
+            mask[row * t_max..row * t_max + lengths[row]].fill(1.0);
+        }
+        Batch {
+            indices: indices.to_vec(),
+            lengths,
+            max_len: t_max,
+            channels: c,
+            values,
+            mask,
+            observed,
+        }
+    }
+
+    /// Number of sequences in the batch (`B`).
+    pub fn size(&self) -> usize {
+        self.indices.len()
+    }
+}
+
+/// How a set is cut into batches each epoch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchOptions {
+    /// Sequences per batch (the last batch may be smaller).
+    pub batch_size: usize,
+    /// Shuffle the order every epoch.
+    pub shuffle: bool,
+    /// Group sequences of similar length so that batches need little padding.
+    pub bucket: bool,
+    /// Seed of the shuffling; each epoch derives its own stream from it.
+    pub seed: u64,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            batch_size: 32,
+            shuffle: true,
+            bucket: false,
+            seed: 0,
+        }
+    }
+}
+
+/// With bucketing, sequences are sorted by length within windows of this many batches.
+const BUCKET_WINDOW: usize = 16;
+
+impl BatchOptions {
+    /// The batches (lists of indices into `set`) for one epoch.
+    pub fn plan(&self, set: &SequenceSet, epoch: u64) -> Result<Vec<Vec<usize>>> {
+        if self.batch_size == 0 {
+            return Err(DataError::Invalid("batch size must be at least 1".into()));
+        }
+        let mut rng = StdRng::seed_from_u64(self.seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut order: Vec<usize> = (0..set.len()).collect();
+        if self.shuffle {
+            order.shuffle(&mut rng);
+        }
+        if self.bucket {
+            let window = if self.shuffle {
+                self.batch_size * BUCKET_WINDOW
+            } else {
+                order.len().max(1)
+            };
+            for chunk in order.chunks_mut(window) {
+                chunk.sort_by_key(|&i| set.length(i));
+            }
+        }
+        let mut batches: Vec<Vec<usize>> =
+            order.chunks(self.batch_size).map(|c| c.to_vec()).collect();
+        if self.bucket && self.shuffle {
+            batches.shuffle(&mut rng);
+        }
+        Ok(batches)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sequence::SequenceSetBuilder;
+
+    fn ragged(n: usize) -> SequenceSet {
+        let mut b = SequenceSetBuilder::new(1);
+        for i in 0..n {
+            let len = 1 + (i * 7) % 20;
+            b.push(&vec![i as f32; len], None, None).unwrap();
+        }
+        b.finish().unwrap()
+    }
+
+    #[test]
+    fn pads_and_masks() {
+        let mut b = SequenceSetBuilder::new(2);
+        b.push(&[1.0, 2.0, 3.0, f32::NAN], None, None).unwrap();
+        b.push(&[5.0, 6.0], None, None).unwrap();
+        let set = b.finish().unwrap();
+        let batch = Batch::gather(&set, &[1, 0]);
+        assert_eq!((batch.size(), batch.max_len, batch.channels), (2, 2, 2));
+        assert_eq!(batch.values, vec![5.0, 6.0, 0.0, 0.0, 1.0, 2.0, 3.0, 0.0]);
+        assert_eq!(batch.mask, vec![1.0, 0.0, 1.0, 1.0]);
+        assert_eq!(batch.observed, vec![1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn plans_cover_every_index_once_and_repeat_with_the_seed() {
+        let set = ragged(100);
+        for bucket in [false, true] {
+            let opts = BatchOptions {
+                batch_size: 8,
+                shuffle: true,
+                bucket,
+                seed: 3,
+            };
+            let plan = opts.plan(&set, 0).unwrap();
+            let mut all: Vec<usize> = plan.concat();
+            all.sort_unstable();
+            assert_eq!(all, (0..100).collect::<Vec<_>>());
+            assert_eq!(plan, opts.plan(&set, 0).unwrap());
+            assert_ne!(plan, opts.plan(&set, 1).unwrap());
+        }
+        assert!(
+            BatchOptions {
+                batch_size: 0,
+                ..Default::default()
+            }
+            .plan(&set, 0)
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn bucketing_reduces_padding() {
+        let set = ragged(512);
+        let padding = |bucket| {
+            let opts = BatchOptions {
+                batch_size: 16,
+                shuffle: true,
+                bucket,
+                seed: 1,
+            };
+            opts.plan(&set, 0)
+                .unwrap()
+                .iter()
+                .map(|b| {
+                    let lens: Vec<usize> = b.iter().map(|&i| set.length(i)).collect();
+                    let m = *lens.iter().max().unwrap();
+                    lens.iter().map(|l| m - l).sum::<usize>()
+                })
+                .sum::<usize>()
+        };
+        assert!(
+            padding(true) * 3 < padding(false),
+            "{} vs {}",
+            padding(true),
+            padding(false)
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! Sequences and datasets for seqae.
+//!
+//! - [`SequenceSet`]: a compact collection of ragged, multivariate sequences with optional
+//!   labels and ids (missing values are `NaN`).
+//! - [`read`]: readers for sktime/aeon `.ts`, UCR `.tsv`, wide and long CSV and NPY files, and
+//!   folders of them, chosen by extension.
+//! - [`normalize`]: per-sequence z-score, global per-channel standardisation and min-max, with
+//!   statistics that can be stored and applied to new data.
+//! - [`batch`]: padded batches with masks, length bucketing and seeded shuffling.
+//! - [`synthetic`]: labelled families of synthetic sequences for tests, examples and benchmarks.
+pub mod batch;
+mod error;
+pub mod normalize;
+pub mod read;
+mod sequence;
+pub mod synthetic;
+
+pub use batch::{Batch, BatchOptions};
+pub use error::{DataError, Result};
+pub use normalize::{Normalization, Normalizer};
+pub use read::{Format, ReadOptions, read_path};
+pub use sequence::{SequenceSet, SequenceSetBuilder, Summary};

@@ -1,0 +1,236 @@
+//! Normalisation of sequence values, with statistics kept so that a trained model applies the
+//! same transform to new data and can map its outputs back to the original units.
+use crate::error::{DataError, Result};
+use crate::sequence::SequenceSet;
+use serde::{Deserialize, Serialize};
+
+/// Which normalisation to apply. Missing values (`NaN`) are ignored by the statistics and stay
+/// missing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalization {
+    /// Each sequence and channel to mean 0 and standard deviation 1 (the UCR default).
+    #[default]
+    Zscore,
+    /// Each channel to mean 0 and standard deviation 1 over the whole training set.
+    Global,
+    /// Each channel to the range [0, 1] over the whole training set.
+    Minmax,
+    /// Values as they are.
+    None,
+}
+
+impl Normalization {
+    /// Parses `zscore`, `global`, `minmax` or `none`.
+    pub fn parse(name: &str) -> Result<Normalization> {
+        match name.to_ascii_lowercase().as_str() {
+            "zscore" | "z-score" => Ok(Normalization::Zscore),
+            "global" => Ok(Normalization::Global),
+            "minmax" | "min-max" => Ok(Normalization::Minmax),
+            "none" => Ok(Normalization::None),
+            other => Err(DataError::Invalid(format!(
+                "unknown normalisation '{other}': expected zscore, global, minmax or none"
+            ))),
+        }
+    }
+}
+
+/// Standard deviations (or ranges) below this are treated as 1, so that a constant sequence or
+/// channel maps to zeros instead of dividing by zero.
+const MIN_SCALE: f64 = 1e-8;
+
+/// A fitted normalisation: `y = (x - shift) / scale` per channel. For [`Normalization::Zscore`]
+/// the shift and scale are computed per sequence at transform time, so none are stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Normalizer {
+    /// The kind of normalisation.
+    pub kind: Normalization,
+    /// Channels of the data it was fitted on.
+    pub channels: usize,
+    /// Per-channel shift (empty for `zscore`).
+    pub shift: Vec<f32>,
+    /// Per-channel scale (empty for `zscore`).
+    pub scale: Vec<f32>,
+}
+
+/// The shift and scale used for each sequence and channel by one transform, to map values
+/// back to the original units.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scales {
+    channels: usize,
+    shift: Vec<f32>,
+    scale: Vec<f32>,
+}
+
+impl Scales {
+    /// Maps normalised step-major `values` of sequence `i` back to the original units.
+    pub fn invert(&self, i: usize, values: &mut [f32]) {
+        let c = self.channels;
+        let (shift, scale) = (
+            &self.shift[i * c..(i + 1) * c],
+            &self.scale[i * c..(i + 1) * c],
+        );
+        for (k, v) in values.iter_mut().enumerate() {
+            *v = *v * scale[k % c] + shift[k % c];
+        }
+    }
+
+    /// The scale of sequence `i`, channel `c` (to express errors in original units).
+    pub fn scale(&self, i: usize, c: usize) -> f32 {
+        self.scale[i * self.channels + c]
+    }
+}
+
+/// Mean and standard deviation (population) of the non-missing values of one channel of
+/// step-major data.
+fn mean_std<'a>(values: impl Iterator<Item = &'a f32>) -> (f64, f64) {
+    let (mut n, mut sum, mut sq) = (0usize, 0f64, 0f64);
+    for &v in values.filter(|v| !v.is_nan()) {
+        n += 1;
+        sum += v as f64;
+        sq += (v as f64) * (v as f64);
+    }
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let mean = sum / n as f64;
+    let var = (sq / n as f64 - mean * mean).max(0.0);
+    (mean, var.sqrt())
+}
+
+fn guard(scale: f64) -> f32 {
+    if scale < MIN_SCALE { 1.0 } else { scale as f32 }
+}
+
+impl Normalizer {
+    /// Fits the statistics of `kind` on `set`.
+    pub fn fit(kind: Normalization, set: &SequenceSet) -> Normalizer {
+        let c = set.channels();
+        let channel = |k: usize| set.values().iter().skip(k).step_by(c);
+        let (shift, scale) = match kind {
+            Normalization::Zscore | Normalization::None => (Vec::new(), Vec::new()),
+            Normalization::Global => (0..c)
+                .map(|k| {
+                    let (m, s) = mean_std(channel(k));
+                    (m as f32, guard(s))
+                })
+                .unzip(),
+            Normalization::Minmax => (0..c)
+                .map(|k| {
+                    let (lo, hi) = channel(k)
+                        .filter(|v| !v.is_nan())
+                        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                            (lo.min(v), hi.max(v))
+                        });
+                    if lo > hi {
+                        (0.0, 1.0)
+                    } else {
+                        (lo, guard((hi - lo) as f64))
+                    }
+                })
+                .unzip(),
+        };
+        Normalizer {
+            kind,
+            channels: c,
+            shift,
+            scale,
+        }
+    }
+
+    /// Applies the transform to `set`, returning the normalised copy and the scales used.
+    /// The channel count must match the data the normaliser was fitted on.
+    pub fn transform(&self, set: &SequenceSet) -> Result<(SequenceSet, Scales)> {
+        let c = set.channels();
+        if c != self.channels {
+            return Err(DataError::Invalid(format!(
+                "data has {c} channels but the normalisation was fitted on {} channels",
+                self.channels
+            )));
+        }
+        let mut out = set.clone();
+        let n = set.len();
+        let mut shift = Vec::with_capacity(n * c);
+        let mut scale = Vec::with_capacity(n * c);
+        for i in 0..n {
+            let seq = out.sequence_mut(i);
+            for k in 0..c {
+                let (a, b) = match self.kind {
+                    Normalization::Zscore => {
+                        let (m, s) = mean_std(seq.iter().skip(k).step_by(c));
+                        (m as f32, guard(s))
+                    }
+                    Normalization::None => (0.0, 1.0),
+                    _ => (self.shift[k], self.scale[k]),
+                };
+                for v in seq.iter_mut().skip(k).step_by(c) {
+                    *v = (*v - a) / b;
+                }
+                shift.push(a);
+                scale.push(b);
+            }
+        }
+        Ok((
+            out,
+            Scales {
+                channels: c,
+                shift,
+                scale,
+            },
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sequence::SequenceSetBuilder;
+
+    fn data() -> SequenceSet {
+        let mut b = SequenceSetBuilder::new(2);
+        b.push(&[1.0, 10.0, 3.0, 30.0, 5.0, f32::NAN], None, None)
+            .unwrap();
+        b.push(&[7.0, 70.0], None, None).unwrap();
+        b.finish().unwrap()
+    }
+
+    #[test]
+    fn zscore_per_sequence_and_channel() {
+        let set = data();
+        let (z, scales) = Normalizer::fit(Normalization::Zscore, &set)
+            .transform(&set)
+            .unwrap();
+        let s = z.sequence(0);
+        assert!(
+            (s[0] + 1.2247449).abs() < 1e-5 && s[2].abs() < 1e-6 && (s[4] - 1.2247449).abs() < 1e-5
+        );
+        assert!((s[1] + 1.0).abs() < 1e-6 && (s[3] - 1.0).abs() < 1e-6 && s[5].is_nan());
+        // a one-step sequence is constant: it becomes zeros, not NaN
+        assert_eq!(z.sequence(1), &[0.0, 0.0]);
+        let mut back = s.to_vec();
+        scales.invert(0, &mut back);
+        assert!((back[2] - 3.0).abs() < 1e-5 && (back[3] - 30.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn global_and_minmax_apply_to_new_data() {
+        let set = data();
+        let g = Normalizer::fit(Normalization::Global, &set);
+        assert!((g.shift[0] - 4.0).abs() < 1e-6);
+        let m = Normalizer::fit(Normalization::Minmax, &set);
+        let (y, _) = m.transform(&set).unwrap();
+        assert_eq!(y.sequence(0)[0], 0.0);
+        assert_eq!(y.sequence(1), &[1.0, 1.0]);
+        let json = serde_json::to_string(&m).unwrap();
+        let back: Normalizer = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        let mut b = SequenceSetBuilder::new(1);
+        b.push(&[1.0], None, None).unwrap();
+        assert!(m.transform(&b.finish().unwrap()).is_err());
+        assert_eq!(
+            Normalization::parse("MinMax").unwrap(),
+            Normalization::Minmax
+        );
+        assert!(Normalization::parse("l2").is_err());
+    }
+}
