@@ -270,7 +270,7 @@ impl SequenceSetBuilder {
                 self.len()
             )));
         }
-        if values.len() % self.channels != 0 {
+        if !values.len().is_multiple_of(self.channels) {
             return Err(DataError::Invalid(format!(
                 "sequence {} has {} values, not a multiple of {} channels",
                 self.len(),

@@ -125,6 +125,8 @@ impl Synthetic {
                 Some(m) => rng.random_range(m..=self.len),
                 None => self.len,
             };
+            // 6.28, not TAU: the constant of the PyTorch benchmark's generator
+            #[allow(clippy::approx_constant)]
             let phase: Vec<f32> = (0..c).map(|_| rng.random::<f32>() * 6.28).collect();
             let freq: Vec<f32> = (0..c).map(|_| 0.5 + rng.random::<f32>()).collect();
             let mut walk = vec![0f32; c];

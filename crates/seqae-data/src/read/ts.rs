@@ -66,24 +66,20 @@ pub fn parse(path: &Path, text: &str) -> Result<SequenceSet> {
                 found_data = true;
                 break;
             }
-            "@timestamps" => {
-                if flag(&rest)? {
-                    return Err(err(
-                        no,
-                        Some(key.clone()),
-                        "time-stamped .ts data is not supported".into(),
-                    ));
-                }
+            "@timestamps" if flag(&rest)? => {
+                return Err(err(
+                    no,
+                    Some(key.clone()),
+                    "time-stamped .ts data is not supported".into(),
+                ));
             }
             "@missing" => header.missing = Some(flag(&rest)?),
             "@univariate" => header.univariate = Some(flag(&rest)?),
             "@dimension" | "@dimensions" => header.dimensions = Some(count(&rest)?),
             "@equallength" => header.equal_length = Some(flag(&rest)?),
             "@serieslength" => header.series_length = Some(count(&rest)?),
-            "@classlabel" => {
-                if flag(&rest)? {
-                    header.class_labels = Some(rest[1..].iter().map(|s| s.to_string()).collect());
-                }
+            "@classlabel" if flag(&rest)? => {
+                header.class_labels = Some(rest[1..].iter().map(|s| s.to_string()).collect());
             }
             "@targetlabel" => header.target = flag(&rest)?,
             _ => {} // @problemName and other descriptive keys
