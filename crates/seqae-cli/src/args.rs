@@ -1,0 +1,399 @@
+//! Command-line arguments (clap).
+use crate::error::{CliError, CliResult};
+use clap::{Args, Parser, Subcommand};
+use seqae_data::read::{Column, Format, ReadOptions};
+use std::path::PathBuf;
+
+/// Sequence autoencoders for unsupervised learning on time series: train a recurrent
+/// autoencoder, embed sequences as latent vectors, cluster, reduce and plot them.
+#[derive(Parser, Debug)]
+#[command(name = "seqae", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Describe a dataset: sequences, channels, lengths, labels, missing values.
+    Info(InfoArgs),
+    /// Train a sequence autoencoder and save it (with its loss history and loss curve).
+    Train(TrainArgs),
+    /// Embed sequences with a trained model: one latent vector per sequence.
+    Embed(EmbedArgs),
+    /// Cluster embeddings (or sequences, with --model) with k-means.
+    Cluster(ClusterArgs),
+    /// Reduce embeddings with PCA.
+    Reduce(ReduceArgs),
+    /// Reconstruct sequences with a trained model and score them (anomaly score), worst first.
+    Reconstruct(ReconstructArgs),
+    /// Draw a chart: latent, loss, reconstructions, prototypes, scree or silhouette.
+    Plot(PlotArgs),
+    /// The unsupervised protocol on labelled data: train without labels, cluster, score NMI/ARI.
+    Evaluate(EvaluateArgs),
+    /// The main job on a shipped dataset: train, embed, cluster, reduce, plot, report.
+    Demo(DemoArgs),
+}
+
+/// Where the data is and how to read it.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Data file (.ts, .tsv, .csv, .npy) or a folder of them (merged, NAME_TRAIN before NAME_TEST).
+    pub path: PathBuf,
+    /// Format, overriding the file extension: ts, tsv, csv, csv-long or npy.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Accept NaN or empty cells inside sequences as missing values (.tsv, .csv, .npy).
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// CSV: the label column, by header name or 0-based index [default: a column named label or class].
+    #[arg(long, value_name = "COLUMN")]
+    pub label_column: Option<String>,
+    /// CSV: the id column, by header name or 0-based index [default: a column named id].
+    #[arg(long, value_name = "COLUMN")]
+    pub id_column: Option<String>,
+    /// Long CSV: the time column, by header name or 0-based index [default: time, else column 1].
+    #[arg(long, value_name = "COLUMN")]
+    pub time_column: Option<String>,
+    /// CSV: whether the first row is a header (true/false) [default: detected].
+    #[arg(long, value_name = "BOOL")]
+    pub header: Option<bool>,
+    /// CSV: the field delimiter, one character [default: ,].
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<char>,
+}
+
+impl DataArgs {
+    /// The reader options these flags describe.
+    pub fn options(&self) -> CliResult<ReadOptions> {
+        let delimiter = match self.delimiter {
+            Some(c) if c.is_ascii() => Some(c as u8),
+            Some(c) => {
+                return Err(CliError::Input(format!(
+                    "--delimiter '{c}': must be one ASCII character"
+                )));
+            }
+            None => None,
+        };
+        Ok(ReadOptions {
+            format: self.format.as_deref().map(Format::parse).transpose()?,
+            allow_missing: self.allow_missing,
+            header: self.header,
+            label_column: self.label_column.as_deref().map(Column::parse),
+            id_column: self.id_column.as_deref().map(Column::parse),
+            time_column: self.time_column.as_deref().map(Column::parse),
+            delimiter,
+        })
+    }
+}
+
+/// `seqae info`.
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Print one JSON object (keys n, channels, min_len, median_len, max_len, labels, missing).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where an output goes and whether it may replace an existing file.
+#[derive(Args, Debug, Clone)]
+pub struct OutArgs {
+    /// Output file.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Overwrite the output if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The model and its training.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Recurrent cell: rnn (vanilla tanh), lstm or gru.
+    #[arg(long, default_value = "gru")]
+    pub cell: String,
+    /// Hidden units per layer (and direction).
+    #[arg(long, default_value_t = 64)]
+    pub hidden: usize,
+    /// Size of the latent vector (the embedding).
+    #[arg(long, default_value_t = 16)]
+    pub latent: usize,
+    /// Stacked recurrent layers in the encoder and the decoder.
+    #[arg(long, default_value_t = 1)]
+    pub layers: usize,
+    /// Read each sequence in both directions in the encoder.
+    #[arg(long)]
+    pub bidirectional: bool,
+    /// Dropout between stacked layers while training, in [0, 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub dropout: f64,
+    /// Decoder input: teacher-forcing, free-running or unconditioned.
+    #[arg(long, default_value = "teacher-forcing")]
+    pub decoder_input: String,
+    /// With teacher forcing: probability of feeding the true previous value.
+    #[arg(long, default_value_t = 0.5)]
+    pub teacher_ratio: f64,
+    /// Reconstruct in the same order instead of reversed.
+    #[arg(long)]
+    pub same_order: bool,
+    /// Passes over the data.
+    #[arg(long, default_value_t = 100)]
+    pub epochs: usize,
+    /// Sequences per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Clip the global gradient norm to this (0: no clipping).
+    #[arg(long, default_value_t = 1.0)]
+    pub clip: f64,
+    /// Seed of weights, shuffling and every random draw.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Fraction of sequences held out for validation (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    pub val_fraction: f64,
+    /// Stop after this many epochs without improvement (keeps the best weights).
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Halve the learning rate after this many epochs without improvement.
+    #[arg(long)]
+    pub plateau: Option<usize>,
+    /// Normalisation: zscore (per sequence), global (per channel), minmax or none.
+    #[arg(long, default_value = "global")]
+    pub normalize: String,
+    /// Compute backend: flex or ndarray.
+    #[arg(long, default_value = "flex")]
+    pub backend: String,
+    /// Hide the progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `seqae train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Output model directory (config.json, weights.bpk, history.json, loss.png).
+    #[arg(long, short, value_name = "MODEL")]
+    pub out: PathBuf,
+    /// Replace an existing model directory.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// `seqae embed`.
+#[derive(Args, Debug)]
+pub struct EmbedArgs {
+    /// Trained model directory.
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub out: OutArgs,
+    /// Compute backend for inference: flex or ndarray.
+    #[arg(long, default_value = "flex")]
+    pub backend: String,
+}
+
+/// Number of clusters: a number or `auto` (chosen by silhouette).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KChoice {
+    /// This many clusters.
+    Fixed(usize),
+    /// Chosen by the best mean silhouette over 2..=k-max.
+    Auto,
+}
+
+impl std::str::FromStr for KChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("auto") {
+            return Ok(KChoice::Auto);
+        }
+        match s.parse::<usize>() {
+            Ok(k) if k >= 1 => Ok(KChoice::Fixed(k)),
+            _ => Err(format!(
+                "'{s}' is not a number of clusters (1 or more) or 'auto'"
+            )),
+        }
+    }
+}
+
+/// `seqae cluster`.
+#[derive(Args, Debug)]
+pub struct ClusterArgs {
+    /// Embeddings (.csv, .npy, .json), or with --model the data to embed first.
+    pub input: PathBuf,
+    /// Embed INPUT with this model first (INPUT is then data).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<PathBuf>,
+    /// Number of clusters, or auto (best silhouette over 2..=k-max).
+    #[arg(long, default_value = "auto")]
+    pub k: KChoice,
+    /// Largest k tried by --k auto.
+    #[arg(long, default_value_t = 10)]
+    pub k_max: usize,
+    /// k-means restarts (the lowest inertia wins).
+    #[arg(long, default_value_t = 10)]
+    pub n_init: usize,
+    /// Seed of k-means.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output file (.csv, .npy or .json): the cluster of each sequence.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Overwrite the output if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `seqae reduce`.
+#[derive(Args, Debug)]
+pub struct ReduceArgs {
+    /// Embeddings (.csv, .npy or .json).
+    pub embeddings: PathBuf,
+    /// Number of principal components to keep.
+    #[arg(long, default_value_t = 2)]
+    pub components: usize,
+    /// Scale the components to unit variance.
+    #[arg(long)]
+    pub whiten: bool,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+/// `seqae reconstruct`.
+#[derive(Args, Debug)]
+pub struct ReconstructArgs {
+    /// Trained model directory.
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Output (.csv: id, label, error, then t0_c0, t0_c1, ... of the reconstruction; or .json).
+    #[command(flatten)]
+    pub out: OutArgs,
+    /// Compute backend for inference: flex or ndarray.
+    #[arg(long, default_value = "flex")]
+    pub backend: String,
+    /// How many of the worst sequences to print.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+}
+
+/// `seqae plot`.
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// What to draw.
+    #[command(subcommand)]
+    pub kind: PlotKind,
+}
+
+/// The charts.
+#[derive(Subcommand, Debug)]
+pub enum PlotKind {
+    /// The latent space: PCA to 2-D, coloured by cluster, marker by true label.
+    Latent {
+        /// Embeddings (.csv, .npy or .json).
+        embeddings: PathBuf,
+        /// Cluster assignments from `seqae cluster` (default: k-means with --k).
+        #[arg(long, value_name = "FILE")]
+        clusters: Option<PathBuf>,
+        /// Clusters when --clusters is not given: a number or auto.
+        #[arg(long, default_value = "auto")]
+        k: KChoice,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// The training loss curve of a model.
+    Loss {
+        /// Trained model directory.
+        model: PathBuf,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Reconstructions over originals for a few sequences.
+    Reconstructions {
+        /// Trained model directory.
+        model: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// How many sequences (the first ones).
+        #[arg(long, default_value_t = 4)]
+        count: usize,
+        /// Compute backend: flex or ndarray.
+        #[arg(long, default_value = "flex")]
+        backend: String,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Cluster prototypes: mean sequence per cluster with a ±1 std band.
+    Prototypes {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Cluster assignments from `seqae cluster` (one row per sequence, in data order).
+        #[arg(long, value_name = "FILE")]
+        clusters: PathBuf,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Explained variance ratio per principal component (scree plot).
+    Scree {
+        /// Embeddings (.csv, .npy or .json).
+        embeddings: PathBuf,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Mean silhouette against k.
+    Silhouette {
+        /// Embeddings (.csv, .npy or .json).
+        embeddings: PathBuf,
+        /// Largest k tried.
+        #[arg(long, default_value_t = 10)]
+        k_max: usize,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+}
+
+/// `seqae evaluate`.
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Clusters [default: the number of distinct labels].
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Number of seeds (seed, seed+1, ...), each a full training run.
+    #[arg(long, default_value_t = 1)]
+    pub seeds: usize,
+    /// Print one JSON object (nmi_mean, ari_mean, per_seed, ...).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `seqae demo`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Output folder for the report.
+    #[arg(long, short, default_value = "seqae-demo")]
+    pub out: PathBuf,
+    /// Replace the files of an existing report folder.
+    #[arg(long)]
+    pub force: bool,
+    /// Dataset [default: the shipped BasicMotions].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}

@@ -1,0 +1,256 @@
+//! `seqae demo`: the whole pipeline on a shipped dataset, written as a small report folder.
+use crate::args::{DemoArgs, KChoice};
+use crate::commands::cluster::{cluster, latent, matrix};
+use crate::commands::plot::{
+    latent_chart, prototypes_chart, reconstructions_chart, scree_chart, silhouette_chart,
+};
+use crate::commands::train::write_history;
+use crate::commands::{DataArgs, embed_table};
+use crate::error::{CliError, CliResult};
+use crate::output::write_atomic;
+use crate::table::Table;
+use seqae_latent::{Pca, SelectK, metrics};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The shipped dataset the demo uses by default.
+const DEFAULT_DATASET: &str = "datasets/BasicMotions";
+
+/// The default dataset: relative to the working directory, else to the source tree.
+fn default_data() -> PathBuf {
+    let here = PathBuf::from(DEFAULT_DATASET);
+    if here.exists() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(DEFAULT_DATASET)
+}
+
+/// Runs the command: everything is written into a temporary folder beside `--out`, which
+/// replaces `--out` only when the whole report is done.
+pub fn run(args: &DemoArgs) -> CliResult<()> {
+    let out = &args.out;
+    if out.exists() && !args.force {
+        return Err(CliError::Input(format!(
+            "{}: already exists (pass --force to replace it)",
+            out.display()
+        )));
+    }
+    if out.exists() && !out.join("summary.json").is_file() {
+        return Err(CliError::Input(format!(
+            "{}: exists and is not a seqae demo report: not replacing it",
+            out.display()
+        )));
+    }
+    let data_path = args.data.clone().unwrap_or_else(default_data);
+    let set = DataArgs::plain(&data_path).read()?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "seqae-demo".into());
+    let tmp = out.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::create_dir_all(&tmp)
+        .map_err(|e| CliError::Input(format!("{}: cannot create: {e}", tmp.display())))?;
+    let result = build_report(args, &data_path, &set, &tmp);
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if out.exists() {
+        std::fs::remove_dir_all(out)
+            .map_err(|e| CliError::Failed(format!("{}: cannot replace: {e}", out.display())))?;
+    }
+    std::fs::rename(&tmp, out).map_err(|e| {
+        CliError::Failed(format!(
+            "{}: cannot move the report into place: {e}",
+            out.display()
+        ))
+    })?;
+    println!("report: {}", out.join("report.md").display());
+    Ok(())
+}
+
+fn build_report(
+    args: &DemoArgs,
+    data_path: &Path,
+    set: &seqae_data::SequenceSet,
+    dir: &Path,
+) -> CliResult<()> {
+    let start = Instant::now();
+    let s = set.summary();
+    println!(
+        "data: {} ({} sequences, {} channels, length {}..{}, {} labels)",
+        data_path.display(),
+        s.n,
+        s.channels,
+        s.min_len,
+        s.max_len,
+        s.labels
+    );
+    let (model_cfg, train_cfg, backend) = args.model.configs()?;
+    let fitted =
+        crate::commands::fit_with_progress(set, &model_cfg, &train_cfg, backend, args.model.quiet)?;
+    let train_seconds = start.elapsed().as_secs_f64();
+    let model_dir = dir.join("model");
+    fitted.model.save(&model_dir)?;
+    write_history(&model_dir, &fitted.history)?;
+    std::fs::copy(model_dir.join("loss.png"), dir.join("loss.png"))
+        .map_err(|e| CliError::Failed(format!("{}: {e}", dir.join("loss.png").display())))?;
+
+    let emb = embed_table(&fitted.model, set)?;
+    emb.write(&dir.join("embeddings.csv"), false)?;
+    let m = matrix(&emb)?;
+    let hi = 10.min(m.rows() - 1);
+    let selection = SelectK::new(2..=hi.max(2)).fit(&m).map_err(latent)?;
+    let k = if s.labels >= 2 {
+        s.labels
+    } else {
+        selection.best_k
+    };
+    let clustering = cluster(&emb, KChoice::Fixed(k), 10, 10, train_cfg.seed)?;
+    let clusters = Table {
+        columns: vec!["cluster".into()],
+        ..Table::new(
+            emb.ids.clone(),
+            emb.labels.clone(),
+            "cluster",
+            0,
+            clustering.labels.iter().map(|&c| c as f32).collect(),
+        )
+    };
+    clusters.write(&dir.join("clusters.csv"), false)?;
+    let comps = 2.min(m.cols());
+    let (pca, coords) = Pca::new(comps).fit_transform(&m).map_err(latent)?;
+    Table::new(
+        emb.ids.clone(),
+        emb.labels.clone(),
+        "pc",
+        1,
+        coords.into_vec(),
+    )
+    .write(&dir.join("pca.csv"), false)?;
+
+    latent_chart(&dir.join("latent.png"), &emb, &clustering.labels)?;
+    scree_chart(&dir.join("scree.png"), &emb)?;
+    silhouette_chart(
+        &dir.join("silhouette.png"),
+        &selection.scores,
+        selection.best_k,
+    )?;
+    prototypes_chart(&dir.join("prototypes.png"), set, &clustering.labels)?;
+    let picked: Vec<usize> = spread(set.len(), 4);
+    let few = set.subset(&picked);
+    reconstructions_chart(
+        &dir.join("reconstructions.png"),
+        &few,
+        &fitted.model.reconstruct(&few)?,
+    )?;
+
+    let labels = set.label_indices();
+    let nmi = labels
+        .as_ref()
+        .map(|l| metrics::nmi(l, &clustering.labels))
+        .transpose()
+        .map_err(latent)?;
+    let ari = labels
+        .as_ref()
+        .map(|l| metrics::ari(l, &clustering.labels))
+        .transpose()
+        .map_err(latent)?;
+    let errors = fitted.model.reconstruction_error(set)?;
+    let mean_error = errors.iter().map(|&e| e as f64).sum::<f64>() / errors.len() as f64;
+    let h = &fitted.history;
+    let summary = serde_json::json!({
+        "data": data_path.display().to_string(),
+        "summary": s,
+        "model": model_cfg,
+        "epochs": h.train_loss.len(),
+        "backend": backend.name(),
+        "loss_first": h.train_loss.first(),
+        "loss_last": h.train_loss.last(),
+        "mean_reconstruction_error": mean_error,
+        "k": k,
+        "k_by_silhouette": selection.best_k,
+        "silhouette_scores": selection.scores,
+        "inertia": clustering.inertia,
+        "silhouette": clustering.silhouette,
+        "nmi": nmi,
+        "ari": ari,
+        "explained_variance_ratio": pca.explained_variance_ratio(),
+        "train_seconds": train_seconds,
+        "total_seconds": start.elapsed().as_secs_f64(),
+    });
+    write_atomic(
+        &dir.join("summary.json"),
+        serde_json::to_string_pretty(&summary)
+            .expect("json")
+            .as_bytes(),
+    )?;
+    let report = report_md(data_path, set, &summary, &model_cfg.cell.name().to_string());
+    write_atomic(&dir.join("report.md"), report.as_bytes())?;
+    println!(
+        "trained in {train_seconds:.1} s; k = {k}; silhouette {}; NMI {}; ARI {}",
+        fmt_opt(clustering.silhouette),
+        fmt_opt(nmi),
+        fmt_opt(ari)
+    );
+    Ok(())
+}
+
+/// `count` indices spread evenly over `0..n`.
+fn spread(n: usize, count: usize) -> Vec<usize> {
+    let count = count.min(n).max(1);
+    (0..count).map(|i| i * n / count).collect()
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{x:.3}"))
+}
+
+fn report_md(
+    data: &Path,
+    set: &seqae_data::SequenceSet,
+    v: &serde_json::Value,
+    cell: &str,
+) -> String {
+    let s = set.summary();
+    let num = |key: &str| {
+        v[key]
+            .as_f64()
+            .map_or("n/a".to_string(), |x| format!("{x:.4}"))
+    };
+    format!(
+        "# seqae demo report\n\n\
+         Data: `{}`: {} sequences, {} channels, length {} to {}, {} labels (hidden from training).\n\n\
+         Model: {cell} autoencoder, latent size {}, trained {} epochs in {:.1} s; loss {} -> {}.\n\n\
+         | measure | value |\n|---|---|\n\
+         | k (clusters) | {} |\n| k by silhouette | {} |\n| silhouette | {} |\n| inertia | {} |\n\
+         | NMI vs labels | {} |\n| ARI vs labels | {} |\n| mean reconstruction error | {} |\n\n\
+         ## Latent space\n![latent space](latent.png)\n\n\
+         ## Training loss\n![loss](loss.png)\n\n\
+         ## Reconstructions\n![reconstructions](reconstructions.png)\n\n\
+         ## Cluster prototypes\n![prototypes](prototypes.png)\n\n\
+         ## Explained variance\n![scree](scree.png)\n\n\
+         ## Silhouette against k\n![silhouette](silhouette.png)\n\n\
+         Files: `embeddings.csv`, `clusters.csv`, `pca.csv`, `summary.json`, and the model in `model/`.\n",
+        data.display(),
+        s.n,
+        s.channels,
+        s.min_len,
+        s.max_len,
+        s.labels,
+        v["model"]["latent"],
+        v["epochs"],
+        v["train_seconds"].as_f64().unwrap_or(0.0),
+        num("loss_first"),
+        num("loss_last"),
+        v["k"],
+        v["k_by_silhouette"],
+        num("silhouette"),
+        num("inertia"),
+        num("nmi"),
+        num("ari"),
+        num("mean_reconstruction_error"),
+    )
+}

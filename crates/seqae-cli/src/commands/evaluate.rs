@@ -1,0 +1,112 @@
+//! `seqae evaluate`: the unsupervised protocol on labelled data. Train on every sequence with
+//! the labels hidden, embed, k-means with k = number of labels, and score NMI and ARI against
+//! the labels, for several seeds.
+use crate::args::EvaluateArgs;
+use crate::commands::cluster::latent;
+use crate::error::{CliError, CliResult};
+use seqae_latent::{KMeans, Matrix, metrics};
+use serde::Serialize;
+use std::time::Instant;
+
+/// The scores of one seed.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedScore {
+    /// Seed of training and k-means.
+    pub seed: u64,
+    /// Normalised mutual information with the labels.
+    pub nmi: f64,
+    /// Adjusted Rand index with the labels.
+    pub ari: f64,
+    /// Training loss of the last epoch.
+    pub final_loss: f64,
+    /// Wall time of the run (training, embedding and clustering).
+    pub seconds: f64,
+}
+
+/// Runs the command.
+pub fn run(args: &EvaluateArgs) -> CliResult<()> {
+    let set = args.data.read()?;
+    let labels = set.label_indices().ok_or_else(|| {
+        CliError::Input(format!(
+            "{}: evaluate needs labelled data (the data has no labels)",
+            args.data.path.display()
+        ))
+    })?;
+    let k = args.k.unwrap_or(set.class_names().len());
+    if args.seeds == 0 {
+        return Err(CliError::Input("--seeds must be at least 1".into()));
+    }
+    let (model_cfg, train_cfg, backend) = args.model.configs()?;
+    let mut per_seed = Vec::new();
+    for s in 0..args.seeds as u64 {
+        let seed = train_cfg.seed + s;
+        let start = Instant::now();
+        let train = seqae_model::TrainConfig {
+            seed,
+            ..train_cfg.clone()
+        };
+        let fitted = crate::commands::fit_with_progress(
+            &set,
+            &model_cfg,
+            &train,
+            backend,
+            args.model.quiet || args.json,
+        )?;
+        let z = fitted.model.embed(&set)?;
+        let m = Matrix::new(z, set.len(), fitted.model.latent_dim()).map_err(latent)?;
+        let km = KMeans::new(k)
+            .with_n_init(10)
+            .with_seed(seed)
+            .fit(&m)
+            .map_err(latent)?;
+        let score = SeedScore {
+            seed,
+            nmi: metrics::nmi(&labels, km.labels()).map_err(latent)?,
+            ari: metrics::ari(&labels, km.labels()).map_err(latent)?,
+            final_loss: fitted
+                .history
+                .train_loss
+                .last()
+                .copied()
+                .unwrap_or(f64::NAN),
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        if !args.json {
+            println!(
+                "seed {seed}: NMI {:.4}  ARI {:.4}  (loss {:.4}, {:.1} s)",
+                score.nmi, score.ari, score.final_loss, score.seconds
+            );
+        }
+        per_seed.push(score);
+    }
+    let (nmi_mean, nmi_std) = mean_std(per_seed.iter().map(|s| s.nmi));
+    let (ari_mean, ari_std) = mean_std(per_seed.iter().map(|s| s.ari));
+    if args.json {
+        let v = serde_json::json!({
+            "data": args.data.path.display().to_string(),
+            "n": set.len(),
+            "k": k,
+            "model": model_cfg,
+            "epochs": train_cfg.epochs,
+            "nmi_mean": nmi_mean, "nmi_std": nmi_std,
+            "ari_mean": ari_mean, "ari_std": ari_std,
+            "per_seed": per_seed,
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "mean over {} seeds: NMI {nmi_mean:.4} ± {nmi_std:.4}  ARI {ari_mean:.4} ± {ari_std:.4}",
+            per_seed.len()
+        );
+    }
+    Ok(())
+}
+
+/// Mean and population standard deviation.
+pub fn mean_std(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let v: Vec<f64> = values.collect();
+    let n = v.len().max(1) as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}

@@ -1,0 +1,190 @@
+//! One module per command, and the pieces several commands share (model flags, loading a
+//! model, training with a progress bar, embedding).
+pub mod cluster;
+mod demo;
+mod embed;
+mod evaluate;
+mod info;
+mod plot;
+mod reconstruct;
+mod reduce;
+mod train;
+
+use crate::args::{Command, DataArgs, ModelArgs};
+use crate::error::{CliError, CliResult};
+use crate::table::Table;
+use indicatif::{ProgressBar, ProgressStyle};
+use seqae_data::{Normalization, SequenceSet};
+use seqae_model::{
+    Backend, Cell, DecoderInput, Fitted, ModelConfig, ModelError, Plateau, SeqAe, TrainConfig,
+};
+use std::path::Path;
+
+/// Runs one parsed command.
+pub fn run(command: &Command) -> CliResult<()> {
+    match command {
+        Command::Info(a) => info::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Embed(a) => embed::run(a),
+        Command::Cluster(a) => cluster::run(a),
+        Command::Reduce(a) => reduce::run(a),
+        Command::Reconstruct(a) => reconstruct::run(a),
+        Command::Plot(a) => plot::run(a),
+        Command::Evaluate(a) => evaluate::run(a),
+        Command::Demo(a) => demo::run(a),
+    }
+}
+
+impl From<ModelError> for CliError {
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::Diverged { .. } | ModelError::Tensor(_) => CliError::Failed(e.to_string()),
+            other => CliError::Input(other.to_string()),
+        }
+    }
+}
+
+impl ModelArgs {
+    /// The model architecture, training settings and backend these flags describe.
+    pub fn configs(&self) -> CliResult<(ModelConfig, TrainConfig, Backend)> {
+        let model = ModelConfig {
+            cell: Cell::parse(&self.cell)?,
+            hidden: self.hidden,
+            latent: self.latent,
+            layers: self.layers,
+            bidirectional: self.bidirectional,
+            dropout: self.dropout,
+            decoder_input: DecoderInput::parse(&self.decoder_input, self.teacher_ratio)?,
+            reverse_target: !self.same_order,
+        };
+        model.validate()?;
+        let train = TrainConfig {
+            epochs: self.epochs,
+            batch_size: self.batch,
+            lr: self.lr,
+            clip_norm: (self.clip > 0.0).then_some(self.clip),
+            seed: self.seed,
+            val_fraction: self.val_fraction,
+            patience: self.patience,
+            plateau: self.plateau.map(|patience| Plateau {
+                patience,
+                ..Default::default()
+            }),
+            normalization: Normalization::parse(&self.normalize)?,
+            bucket: true,
+        };
+        train.validate()?;
+        if !self.clip.is_finite() || self.clip < 0.0 {
+            return Err(CliError::Input(format!(
+                "--clip {}: must be 0 (off) or positive",
+                self.clip
+            )));
+        }
+        Ok((model, train, Backend::parse(&self.backend)?))
+    }
+
+    /// Trains on `set` with these flags, drawing a progress bar unless `--quiet`.
+    pub fn fit(&self, set: &SequenceSet) -> CliResult<Fitted> {
+        let (model, train, backend) = self.configs()?;
+        fit_with_progress(set, &model, &train, backend, self.quiet)
+    }
+}
+
+/// Trains with a progress bar (epoch, loss, time left) on standard error.
+pub fn fit_with_progress(
+    set: &SequenceSet,
+    model: &ModelConfig,
+    train: &TrainConfig,
+    backend: Backend,
+    quiet: bool,
+) -> CliResult<Fitted> {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} epoch {msg} [{elapsed_precise}, {eta} left]")
+            .expect("valid template"),
+    );
+    let epochs = train.epochs as u64;
+    let mut last = String::new();
+    let fitted = SeqAe::fit_with_batches(
+        set,
+        model,
+        train,
+        backend,
+        &mut |r| {
+            last = match r.val_loss {
+                Some(v) => format!("loss {:.4} val {v:.4}", r.train_loss),
+                None => format!("loss {:.4}", r.train_loss),
+            };
+            bar.set_message(format!("{}/{} {last}", r.epoch, r.epochs));
+        },
+        &mut |b| {
+            if bar.length() == Some(0) {
+                bar.set_length(epochs * b.batches as u64);
+            }
+            bar.inc(1);
+            if b.batch == 1 && b.epoch == 1 {
+                bar.set_message(format!("1/{epochs} loss {:.4}", b.loss));
+            }
+        },
+    );
+    bar.finish_and_clear();
+    let fitted = fitted?;
+    if !quiet {
+        let h = &fitted.history;
+        eprintln!(
+            "trained {} epochs{} on {} sequences: {last}",
+            h.train_loss.len(),
+            if h.stopped_early {
+                " (stopped early)"
+            } else {
+                ""
+            },
+            h.train_size
+        );
+    }
+    Ok(fitted)
+}
+
+/// Loads a model directory for inference on `backend`.
+pub fn load_model(dir: &Path, backend: &str) -> CliResult<SeqAe> {
+    Ok(SeqAe::load(dir, Backend::parse(backend)?)?)
+}
+
+/// Embeds `set` into a table with the set's ids and labels.
+pub fn embed_table(model: &SeqAe, set: &SequenceSet) -> CliResult<Table> {
+    let z = model.embed(set)?;
+    let ids = (0..set.len()).map(|i| set.id(i)).collect();
+    Ok(Table::new(ids, set.labels().map(|l| l.to_vec()), "z", 0, z))
+}
+
+/// Embeddings from a file, or (with a model) computed from data.
+pub fn embeddings_for(input: &Path, model: Option<&Path>) -> CliResult<Table> {
+    match model {
+        None => Table::read(input),
+        Some(dir) => {
+            let model = load_model(dir, "flex")?;
+            let data = DataArgs::plain(input);
+            embed_table(&model, &data.read()?)
+        }
+    }
+}
+
+impl DataArgs {
+    /// Data at `path` read with default options.
+    pub fn plain(path: &Path) -> DataArgs {
+        DataArgs {
+            path: path.to_path_buf(),
+            format: None,
+            allow_missing: false,
+            label_column: None,
+            id_column: None,
+            time_column: None,
+            header: None,
+            delimiter: None,
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! The CLI's error: bad input (exit code 2) or a failure of the work itself (exit code 1).
+use std::fmt;
+
+/// An error to print as one line before exiting.
+#[derive(Debug)]
+pub enum CliError {
+    /// The user's input is wrong (file, format, flag, mismatch): exit code 2.
+    Input(String),
+    /// The work failed for another reason (e.g. training diverged): exit code 1.
+    Failed(String),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input(_) => 2,
+            CliError::Failed(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Input(m) | CliError::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<seqae_data::DataError> for CliError {
+    fn from(e: seqae_data::DataError) -> Self {
+        CliError::Input(e.to_string())
+    }
+}
+
+/// Result with [`CliError`].
+pub type CliResult<T> = Result<T, CliError>;

@@ -1,0 +1,31 @@
+//! The `seqae` command line: a thin layer of clap commands over the seqae crates.
+//!
+//! Every command reads its inputs, calls the libraries and writes its outputs atomically; any
+//! error is printed as one line (`seqae: error: ...`) and bad input exits with code 2.
+pub mod args;
+mod commands;
+pub mod error;
+pub mod output;
+pub mod table;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Runs the command line with the process arguments and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match commands::run(&cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("seqae: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
