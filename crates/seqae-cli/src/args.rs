@@ -117,46 +117,46 @@ pub struct ModelArgs {
     #[arg(long, default_value = "gru")]
     pub cell: String,
     /// Hidden units per layer (and direction).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 64)]
     pub hidden: usize,
     /// Size of the latent vector (the embedding).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 16)]
     pub latent: usize,
     /// Stacked recurrent layers in the encoder and the decoder.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub layers: usize,
     /// Read each sequence in both directions in the encoder.
     #[arg(long)]
     pub bidirectional: bool,
     /// Dropout between stacked layers while training, in [0, 1).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub dropout: f64,
     /// Decoder input: teacher-forcing, free-running or unconditioned.
     #[arg(long, default_value = "teacher-forcing")]
     pub decoder_input: String,
     /// With teacher forcing: probability of feeding the true previous value.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
     pub teacher_ratio: f64,
     /// Reconstruct in the same order instead of reversed.
     #[arg(long)]
     pub same_order: bool,
     /// Passes over the data.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 100)]
     pub epochs: usize,
     /// Sequences per batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 32)]
     pub batch: usize,
     /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-3)]
     pub lr: f64,
     /// Clip the global gradient norm to this (0: no clipping).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub clip: f64,
     /// Seed of weights, shuffling and every random draw.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
     /// Fraction of sequences held out for validation (0: none).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub val_fraction: f64,
     /// Stop after this many epochs without improvement (keeps the best weights).
     #[arg(long)]
@@ -240,13 +240,13 @@ pub struct ClusterArgs {
     #[arg(long, default_value = "auto")]
     pub k: KChoice,
     /// Largest k tried by --k auto.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
     pub k_max: usize,
     /// k-means restarts (the lowest inertia wins).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
     pub n_init: usize,
     /// Seed of k-means.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
     /// Output file (.csv, .npy or .json): the cluster of each sequence.
     #[arg(long, short, value_name = "FILE")]
@@ -262,7 +262,7 @@ pub struct ReduceArgs {
     /// Embeddings (.csv, .npy or .json).
     pub embeddings: PathBuf,
     /// Number of principal components to keep.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2)]
     pub components: usize,
     /// Scale the components to unit variance.
     #[arg(long)]
@@ -285,7 +285,7 @@ pub struct ReconstructArgs {
     #[arg(long, default_value = "flex")]
     pub backend: String,
     /// How many of the worst sequences to print.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
     pub top: usize,
 }
 
@@ -327,7 +327,7 @@ pub enum PlotKind {
         #[command(flatten)]
         data: DataArgs,
         /// How many sequences (the first ones).
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 4)]
         count: usize,
         /// Compute backend: flex or ndarray.
         #[arg(long, default_value = "flex")]
@@ -357,7 +357,7 @@ pub enum PlotKind {
         /// Embeddings (.csv, .npy or .json).
         embeddings: PathBuf,
         /// Largest k tried.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
         k_max: usize,
         #[command(flatten)]
         out: OutArgs,
@@ -375,7 +375,7 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub k: Option<usize>,
     /// Number of seeds (seed, seed+1, ...), each a full training run.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seeds: usize,
     /// Print one JSON object (nmi_mean, ari_mean, per_seed, ...).
     #[arg(long)]

@@ -1,0 +1,500 @@
+//! End-to-end tests: the real `seqae` binary on the shipped datasets, every command, and the
+//! bad-input cases (exit code 2, one line, no panic, nothing left behind).
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn dataset(name: &str) -> String {
+    root().join("datasets").join(name).display().to_string()
+}
+
+fn seqae(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seqae"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the seqae binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = seqae(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "seqae {args:?} failed: {stderr}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs a command that must fail on bad input: exit code 2, one `seqae: error:` line
+/// containing `needle`, and no panic.
+fn bad(args: &[&str], needle: &str) {
+    let out = seqae(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "seqae {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains(needle),
+        "seqae {args:?}: expected '{needle}' in: {stderr}"
+    );
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A tiny model trained on Chinatown20 (42 sequences, length 24) in `dir/model`.
+fn tiny_model(dir: &Path) -> PathBuf {
+    let model = dir.join("model");
+    ok(&[
+        "train",
+        &dataset("Chinatown20"),
+        "--out",
+        s(&model),
+        "--epochs",
+        "3",
+        "--hidden",
+        "8",
+        "--latent",
+        "4",
+        "--quiet",
+    ]);
+    model
+}
+
+fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+    assert!(
+        bytes.len() > 10_000,
+        "{} is only {} bytes",
+        path.display(),
+        bytes.len()
+    );
+}
+
+/// Rows and columns of a CSV with a header.
+fn csv_shape(path: &Path) -> (usize, Vec<String>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|s| s.to_string())
+        .collect();
+    let rows: Vec<&str> = lines.collect();
+    for r in &rows {
+        assert_eq!(
+            r.split(',').count(),
+            header.len(),
+            "ragged row in {}",
+            path.display()
+        );
+    }
+    (rows.len(), header)
+}
+
+#[test]
+fn info_describes_every_shipped_dataset() {
+    for (name, n, c, min, max, k) in [
+        ("GunPoint", 200, 1, 150, 150, 2),
+        ("ArrowHead", 211, 1, 251, 251, 3),
+        ("ItalyPowerDemand", 1096, 1, 24, 24, 2),
+        ("Chinatown20", 42, 1, 24, 24, 2),
+        ("BasicMotions", 80, 6, 100, 100, 4),
+        ("JapaneseVowels", 640, 12, 7, 29, 9),
+    ] {
+        let v: serde_json::Value =
+            serde_json::from_str(&ok(&["info", &dataset(name), "--json"])).unwrap();
+        assert_eq!(v["n"], n, "{name}");
+        assert_eq!(v["channels"], c, "{name}");
+        assert_eq!(v["min_len"], min, "{name}");
+        assert_eq!(v["max_len"], max, "{name}");
+        assert_eq!(v["labels"], k, "{name}");
+        assert_eq!(v["missing"], 0, "{name}");
+    }
+    let text = ok(&["info", &dataset("JapaneseVowels")]);
+    assert!(
+        text.contains("sequences   640") && text.contains("min 7"),
+        "{text}"
+    );
+}
+
+#[test]
+fn train_embed_cluster_reduce_reconstruct() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    for f in ["config.json", "weights.bpk", "history.json"] {
+        assert!(model.join(f).is_file(), "model lacks {f}");
+    }
+    assert_png(&model.join("loss.png"));
+    let history: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("history.json")).unwrap())
+            .unwrap();
+    assert_eq!(history["train_loss"].as_array().unwrap().len(), 3);
+
+    let data = dataset("Chinatown20");
+    let emb = dir.path().join("emb.csv");
+    ok(&["embed", s(&model), &data, "--out", s(&emb)]);
+    let (rows, header) = csv_shape(&emb);
+    assert_eq!(rows, 42);
+    assert_eq!(header, ["id", "label", "z0", "z1", "z2", "z3"]);
+    for ext in ["npy", "json"] {
+        let p = dir.path().join(format!("emb.{ext}"));
+        ok(&["embed", s(&model), &data, "--out", s(&p)]);
+        assert!(std::fs::metadata(&p).unwrap().len() > 100);
+    }
+    let npy = std::fs::read(dir.path().join("emb.npy")).unwrap();
+    assert_eq!(&npy[..6], b"\x93NUMPY");
+
+    let clusters = dir.path().join("clusters.csv");
+    let out = ok(&["cluster", s(&emb), "--k", "2", "--out", s(&clusters)]);
+    assert!(
+        out.contains("inertia") && out.contains("silhouette") && out.contains("NMI"),
+        "{out}"
+    );
+    let (rows, header) = csv_shape(&clusters);
+    assert_eq!(
+        (rows, header),
+        (42, vec!["id".to_string(), "label".into(), "cluster".into()])
+    );
+    let text = std::fs::read_to_string(&clusters).unwrap();
+    assert!(
+        text.lines()
+            .skip(1)
+            .all(|l| l.ends_with(",0") || l.ends_with(",1")),
+        "{text}"
+    );
+
+    let auto = dir.path().join("auto.json");
+    let out = ok(&[
+        "cluster",
+        "--model",
+        s(&model),
+        &data,
+        "--k",
+        "auto",
+        "--out",
+        s(&auto),
+    ]);
+    assert!(out.contains("k =   2") && out.contains("k =  10"), "{out}");
+
+    let pca = dir.path().join("pca.csv");
+    let out = ok(&["reduce", s(&emb), "--components", "3", "--out", s(&pca)]);
+    assert!(out.contains("pc1") && out.contains("cumulative"), "{out}");
+    let (rows, header) = csv_shape(&pca);
+    assert_eq!(
+        (rows, &header[2..]),
+        (42, &["pc1".to_string(), "pc2".into(), "pc3".into()][..])
+    );
+
+    let rec = dir.path().join("rec.csv");
+    ok(&["reconstruct", s(&model), &data, "--out", s(&rec)]);
+    let (rows, header) = csv_shape(&rec);
+    assert_eq!((rows, header.len()), (42, 4 + 24));
+    let text = std::fs::read_to_string(&rec).unwrap();
+    let errors: Vec<f32> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        errors.windows(2).all(|w| w[0] >= w[1]),
+        "not worst first: {errors:?}"
+    );
+}
+
+#[test]
+fn every_plot_kind_writes_a_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let data = dataset("Chinatown20");
+    let emb = dir.path().join("emb.csv");
+    ok(&["embed", s(&model), &data, "--out", s(&emb)]);
+    let clusters = dir.path().join("c.csv");
+    ok(&["cluster", s(&emb), "--k", "2", "--out", s(&clusters)]);
+    let p = |n: &str| dir.path().join(n);
+    ok(&[
+        "plot",
+        "latent",
+        s(&emb),
+        "--clusters",
+        s(&clusters),
+        "--out",
+        s(&p("latent.png")),
+    ]);
+    ok(&["plot", "loss", s(&model), "--out", s(&p("loss.png"))]);
+    ok(&[
+        "plot",
+        "reconstructions",
+        s(&model),
+        &data,
+        "--out",
+        s(&p("rec.png")),
+    ]);
+    ok(&[
+        "plot",
+        "prototypes",
+        &data,
+        "--clusters",
+        s(&clusters),
+        "--out",
+        s(&p("proto.png")),
+    ]);
+    ok(&["plot", "scree", s(&emb), "--out", s(&p("scree.png"))]);
+    ok(&["plot", "silhouette", s(&emb), "--out", s(&p("sil.png"))]);
+    for f in [
+        "latent.png",
+        "loss.png",
+        "rec.png",
+        "proto.png",
+        "scree.png",
+        "sil.png",
+    ] {
+        assert_png(&p(f));
+    }
+    ok(&[
+        "plot",
+        "latent",
+        s(&emb),
+        "--k",
+        "3",
+        "--out",
+        s(&p("latent.svg")),
+    ]);
+    assert!(
+        std::fs::read_to_string(p("latent.svg"))
+            .unwrap()
+            .contains("<svg")
+    );
+}
+
+#[test]
+fn evaluate_reports_nmi_and_ari_per_seed() {
+    let out = ok(&[
+        "evaluate",
+        &dataset("Chinatown20"),
+        "--seeds",
+        "2",
+        "--epochs",
+        "2",
+        "--hidden",
+        "8",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["per_seed"].as_array().unwrap().len(), 2);
+    for key in ["nmi_mean", "ari_mean"] {
+        let x = v[key].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&x), "{key} = {x}");
+    }
+    assert_eq!(v["k"], 2);
+}
+
+#[test]
+fn demo_writes_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    ok(&[
+        "demo",
+        "--out",
+        s(&out),
+        "--data",
+        &dataset("Chinatown20"),
+        "--epochs",
+        "2",
+        "--hidden",
+        "8",
+        "-q",
+    ]);
+    for f in [
+        "latent.png",
+        "loss.png",
+        "reconstructions.png",
+        "prototypes.png",
+        "scree.png",
+        "silhouette.png",
+    ] {
+        assert_png(&out.join(f));
+    }
+    let (rows, _) = csv_shape(&out.join("embeddings.csv"));
+    assert_eq!(rows, 42);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for key in ["nmi", "ari", "silhouette", "k", "loss_first", "loss_last"] {
+        assert!(!summary[key].is_null(), "summary lacks {key}");
+    }
+    assert!(
+        std::fs::read_to_string(out.join("report.md"))
+            .unwrap()
+            .contains("![latent space](latent.png)")
+    );
+    // an existing report is not replaced without --force
+    bad(
+        &[
+            "demo",
+            "--out",
+            s(&out),
+            "--data",
+            &dataset("Chinatown20"),
+            "--epochs",
+            "1",
+        ],
+        "--force",
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let emb = dir.path().join("emb.csv");
+    ok(&[
+        "embed",
+        s(&model),
+        &dataset("Chinatown20"),
+        "--out",
+        s(&emb),
+    ]);
+    bad(&["info", "no/such/file.ts"], "no/such/file.ts");
+    let junk = dir.path().join("junk.ts");
+    std::fs::write(&junk, "@data\n1,2,x\n").unwrap();
+    bad(&["info", s(&junk)], "junk.ts:2: dimension 1, value 3");
+    bad(&["info", s(&dir.path().join("x.xlsx"))], "x.xlsx");
+    bad(
+        &[
+            "train",
+            &dataset("Chinatown20"),
+            "--out",
+            s(&dir.path().join("m")),
+            "--cell",
+            "transformer",
+        ],
+        "transformer",
+    );
+    bad(
+        &[
+            "train",
+            &dataset("Chinatown20"),
+            "--out",
+            s(&dir.path().join("m")),
+            "--hidden",
+            "-3",
+        ],
+        "hidden",
+    );
+    bad(
+        &[
+            "train",
+            &dataset("Chinatown20"),
+            "--out",
+            s(&dir.path().join("m")),
+            "--hidden",
+            "0",
+        ],
+        "hidden",
+    );
+    assert!(
+        !dir.path().join("m").exists(),
+        "a failed train left a model behind"
+    );
+    bad(
+        &[
+            "embed",
+            s(&model),
+            &dataset("BasicMotions"),
+            "--out",
+            s(&dir.path().join("e.csv")),
+        ],
+        "channels",
+    );
+    assert!(!dir.path().join("e.csv").exists());
+    bad(
+        &[
+            "embed",
+            s(&dir.path().join("nomodel")),
+            &dataset("Chinatown20"),
+            "--out",
+            s(&dir.path().join("e.csv")),
+        ],
+        "nomodel",
+    );
+    bad(
+        &[
+            "cluster",
+            s(&emb),
+            "--k",
+            "50",
+            "--out",
+            s(&dir.path().join("c.csv")),
+        ],
+        "50",
+    );
+    bad(
+        &[
+            "cluster",
+            s(&emb),
+            "--k",
+            "zero",
+            "--out",
+            s(&dir.path().join("c.csv")),
+        ],
+        "zero",
+    );
+    bad(
+        &[
+            "reduce",
+            s(&emb),
+            "--components",
+            "9",
+            "--out",
+            s(&dir.path().join("r.csv")),
+        ],
+        "9",
+    );
+    bad(
+        &[
+            "train",
+            &dataset("Chinatown20"),
+            "--out",
+            s(&model),
+            "--epochs",
+            "1",
+        ],
+        "--force",
+    );
+    let before = std::fs::read(&emb).unwrap();
+    bad(
+        &[
+            "embed",
+            s(&model),
+            &dataset("Chinatown20"),
+            "--out",
+            s(&emb),
+        ],
+        "--force",
+    );
+    assert_eq!(
+        std::fs::read(&emb).unwrap(),
+        before,
+        "an existing output was changed"
+    );
+    let unlabelled = dir.path().join("plain.csv");
+    std::fs::write(&unlabelled, "1,2,3\n4,5,6\n").unwrap();
+    bad(&["evaluate", s(&unlabelled)], "no labels");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary files left behind: {leftovers:?}"
+    );
+}
