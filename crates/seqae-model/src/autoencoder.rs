@@ -1,0 +1,63 @@
+//! [`AutoEncoder`]: the encoder and decoder as one burn module.
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use rand::rngs::StdRng;
+
+use crate::batch::DeviceBatch;
+use crate::config::{DecoderInput, ModelConfig};
+use crate::decoder::{Decoder, Feed};
+use crate::encoder::Encoder;
+use crate::loss::stack_steps;
+
+/// The sequence autoencoder's weights.
+#[derive(Module, Debug)]
+pub struct AutoEncoder {
+    /// Sequence -> latent.
+    pub encoder: Encoder,
+    /// Latent -> sequence (in target order).
+    pub decoder: Decoder,
+}
+
+impl AutoEncoder {
+    /// Random weights for data with `channels` channels, drawn from `rng`.
+    pub fn init(config: &ModelConfig, channels: usize, rng: &mut StdRng, device: &Device) -> Self {
+        let encoder = Encoder::init(config, channels, rng, device);
+        let decoder = Decoder::init(config, channels, rng, device);
+        AutoEncoder { encoder, decoder }
+    }
+
+    /// Latent vectors `[B, latent]` (no dropout).
+    pub fn encode(&self, batch: &DeviceBatch) -> Tensor<2> {
+        self.encoder.forward(&batch.inputs, &batch.masks, None)
+    }
+
+    /// Latent vectors and reconstructions `[B, T, C]` in target order. With `rng` (training),
+    /// dropout and teacher forcing apply as configured; without it (inference) the decoder is
+    /// fed its own outputs (or zeros when unconditioned). Teacher forcing needs the batch's
+    /// targets.
+    pub fn forward(
+        &self,
+        batch: &DeviceBatch,
+        config: &ModelConfig,
+        mut rng: Option<&mut StdRng>,
+    ) -> (Tensor<2>, Tensor<3>) {
+        let p = config.dropout;
+        let z = self.encoder.forward(
+            &batch.inputs,
+            &batch.masks,
+            rng.as_deref_mut().map(|r| (r, p)),
+        );
+        let feed = match (config.decoder_input, rng.is_some()) {
+            (DecoderInput::Unconditioned, _) => Feed::Zeros,
+            (DecoderInput::TeacherForcing { ratio }, true) => Feed::Teacher {
+                targets: &batch.targets,
+                ratio,
+            },
+            _ => Feed::Free,
+        };
+        let outputs = self
+            .decoder
+            .forward(z.clone(), batch.steps, feed, rng.map(|r| (r, p)));
+        (z, stack_steps(outputs))
+    }
+}

@@ -1,0 +1,205 @@
+//! [`Decoder`]: latent -> initial states -> recurrent pass -> channels.
+use burn::module::Module;
+use burn::nn::Linear;
+use burn::tensor::{Device, Tensor};
+use rand::Rng;
+use rand::rngs::StdRng;
+
+use crate::cell::{CellWeights, State};
+use crate::config::ModelConfig;
+use crate::layer::{dropout, dropout_one, run_direction};
+use crate::tensor::linear;
+
+/// What the decoder is fed at steps `t >= 1` (step 0 always gets zeros).
+#[derive(Clone, Copy, Debug)]
+pub enum Feed<'a> {
+    /// The previous target with probability `ratio` (one draw per step), else the previous
+    /// output. Draws need a training RNG; without one the ratio is treated as 1.
+    Teacher {
+        /// Per-step targets `[B, C]`.
+        targets: &'a [Tensor<2>],
+        /// Probability of feeding the target.
+        ratio: f64,
+    },
+    /// The decoder's own previous output.
+    Free,
+    /// Zeros.
+    Zeros,
+}
+
+/// The decoder: `z -> tanh(Linear) ->` the initial hidden state of each of the `layers`
+/// forward layers (LSTM cell states start at zero), then per step the last layer's hidden
+/// state `-> Linear ->` the channels.
+#[derive(Module, Debug)]
+pub struct Decoder {
+    /// Latent -> initial hidden states of all layers, `[latent, layers*H]`.
+    pub from_latent: Linear,
+    /// The stacked layers (forward only).
+    pub layers: Vec<CellWeights>,
+    /// Hidden state -> channels.
+    pub output: Linear,
+}
+
+impl Decoder {
+    /// Random weights for `channels` outputs.
+    pub fn init(config: &ModelConfig, channels: usize, rng: &mut StdRng, device: &Device) -> Self {
+        let h = config.hidden;
+        let from_latent = linear(config.latent, config.layers * h, rng, device);
+        let layers = (0..config.layers)
+            .map(|l| {
+                CellWeights::init(
+                    config.cell,
+                    if l == 0 { channels } else { h },
+                    h,
+                    rng,
+                    device,
+                )
+            })
+            .collect();
+        Decoder {
+            from_latent,
+            layers,
+            output: linear(h, channels, rng, device),
+        }
+    }
+
+    /// Output channels.
+    pub fn channels(&self) -> usize {
+        self.output.weight.dims()[1]
+    }
+
+    /// Initial states of the layers from the latent vectors `z` (`[B, latent]`).
+    pub fn initial_states(&self, z: Tensor<2>) -> Vec<State> {
+        let hs = self.from_latent.forward(z).tanh();
+        let batch = hs.dims()[0];
+        let device = hs.device();
+        self.layers
+            .iter()
+            .enumerate()
+            .map(|(l, cell)| {
+                let h = hs.clone().narrow(1, l * cell.hidden(), cell.hidden());
+                let c = cell.zero_state(batch, &device).c;
+                State { h, c }
+            })
+            .collect()
+    }
+
+    /// Decodes `steps` steps from `z`; returns the per-step outputs `[B, C]` in target order.
+    /// With `train = Some((rng, p))`, dropout `p` is applied between layers and teacher-forcing
+    /// draws use `rng`.
+    pub fn forward(
+        &self,
+        z: Tensor<2>,
+        steps: usize,
+        feed: Feed<'_>,
+        mut train: Option<(&mut StdRng, f64)>,
+    ) -> Vec<Tensor<2>> {
+        let mut states = self.initial_states(z);
+        let batch = states[0].h.dims()[0];
+        let device = states[0].h.device();
+        let zeros = Tensor::<2>::zeros([batch, self.channels()], &device);
+        let last = self.layers.len() - 1;
+        // Inputs known in advance: run layer by layer over the whole sequence.
+        let known: Option<Vec<Tensor<2>>> = match feed {
+            Feed::Zeros => Some(vec![zeros.clone(); steps]),
+            Feed::Teacher { targets, ratio } if ratio >= 1.0 || train.is_none() => Some(
+                std::iter::once(zeros.clone())
+                    .chain(targets.iter().take(steps.saturating_sub(1)).cloned())
+                    .collect(),
+            ),
+            _ => None,
+        };
+        if let Some(mut x) = known {
+            for (l, (cell, init)) in self.layers.iter().zip(states).enumerate() {
+                let (out, _) = run_direction(cell, &x, &[], init, false);
+                x = match train.as_mut() {
+                    Some((rng, p)) if l < last => dropout(out, *p, rng),
+                    _ => out,
+                };
+            }
+            return x.into_iter().map(|h| self.output.forward(h)).collect();
+        }
+        // Inputs depend on earlier outputs: step by step through all layers.
+        let mut outputs: Vec<Tensor<2>> = Vec::with_capacity(steps);
+        for t in 0..steps {
+            let mut x = match (t, feed) {
+                (0, _) | (_, Feed::Zeros) => zeros.clone(),
+                (_, Feed::Free) => outputs[t - 1].clone(),
+                (_, Feed::Teacher { targets, ratio }) => {
+                    let teach = match train.as_mut() {
+                        Some((rng, _)) => rng.random::<f64>() < ratio,
+                        None => true,
+                    };
+                    if teach {
+                        targets[t - 1].clone()
+                    } else {
+                        outputs[t - 1].clone()
+                    }
+                }
+            };
+            for (l, cell) in self.layers.iter().enumerate() {
+                let next = cell.step(cell.project(x), &states[l]);
+                x = match train.as_mut() {
+                    Some((rng, p)) if l < last => dropout_one(next.h.clone(), *p, rng),
+                    _ => next.h.clone(),
+                };
+                states[l] = next;
+            }
+            outputs.push(self.output.forward(x));
+        }
+        outputs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Backend;
+    use crate::config::Cell;
+    use crate::tensor::{tensor, to_vec, uniform};
+    use rand::SeedableRng;
+
+    /// The whole-sequence path (inputs known in advance) and the step-by-step path agree.
+    #[test]
+    fn layerwise_and_stepwise_decoding_agree() {
+        let device = Backend::Flex.device();
+        for cell in Cell::ALL {
+            let config = ModelConfig {
+                cell,
+                hidden: 5,
+                latent: 3,
+                layers: 2,
+                ..Default::default()
+            };
+            let mut rng = StdRng::seed_from_u64(1);
+            let dec = Decoder::init(&config, 2, &mut rng, &device);
+            let z = tensor(uniform(&mut rng, 4 * 3, 1.0), [4, 3], &device);
+            let targets: Vec<Tensor<2>> = (0..6)
+                .map(|_| tensor(uniform(&mut rng, 8, 1.0), [4, 2], &device))
+                .collect();
+            let whole = dec.forward(
+                z.clone(),
+                6,
+                Feed::Teacher {
+                    targets: &targets,
+                    ratio: 1.0,
+                },
+                Some((&mut rng, 0.0)),
+            );
+            let stepped = dec.forward(
+                z,
+                6,
+                Feed::Teacher {
+                    targets: &targets,
+                    ratio: 1.0 - 1e-12,
+                },
+                Some((&mut rng, 0.0)),
+            );
+            for (a, b) in whole.into_iter().zip(stepped) {
+                for (x, y) in to_vec(a).unwrap().iter().zip(to_vec(b).unwrap()) {
+                    assert!((x - y).abs() < 1e-6, "{cell}: {x} vs {y}");
+                }
+            }
+        }
+    }
+}

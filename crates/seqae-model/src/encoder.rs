@@ -1,0 +1,69 @@
+//! [`Encoder`]: stacked recurrent layers, final hidden state(s) of the last layer -> latent.
+use burn::module::Module;
+use burn::nn::Linear;
+use burn::tensor::{Device, Tensor};
+use rand::rngs::StdRng;
+
+use crate::config::ModelConfig;
+use crate::layer::{RecurrentLayer, dropout};
+use crate::tensor::linear;
+
+/// The encoder: `layers` recurrent layers (optionally bidirectional) and a linear map from the
+/// final hidden state(s) of the last layer (`[B, D*H]`) to the latent vector.
+#[derive(Module, Debug)]
+pub struct Encoder {
+    /// The stacked layers.
+    pub layers: Vec<RecurrentLayer>,
+    /// Final hidden states -> latent.
+    pub to_latent: Linear,
+}
+
+impl Encoder {
+    /// Random weights for `channels` inputs.
+    pub fn init(config: &ModelConfig, channels: usize, rng: &mut StdRng, device: &Device) -> Self {
+        let d = config.directions();
+        let layers = (0..config.layers)
+            .map(|l| {
+                let input = if l == 0 { channels } else { d * config.hidden };
+                RecurrentLayer::init(
+                    config.cell,
+                    input,
+                    config.hidden,
+                    config.bidirectional,
+                    rng,
+                    device,
+                )
+            })
+            .collect();
+        Encoder {
+            layers,
+            to_latent: linear(d * config.hidden, config.latent, rng, device),
+        }
+    }
+
+    /// The latent vectors `[B, latent]` of a batch given as per-step inputs and masks
+    /// (see [`RecurrentLayer::forward`]). With `train = Some((rng, p))`, dropout `p` is applied
+    /// between layers.
+    pub fn forward(
+        &self,
+        inputs: &[Tensor<2>],
+        masks: &[Option<Tensor<2>>],
+        mut train: Option<(&mut StdRng, f64)>,
+    ) -> Tensor<2> {
+        let mut steps: Option<Vec<Tensor<2>>> = None;
+        let mut finals = Vec::new();
+        for (l, layer) in self.layers.iter().enumerate() {
+            let out = layer.forward(steps.as_deref().unwrap_or(inputs), masks, None);
+            finals = out.finals;
+            let mut next = out.outputs;
+            if l + 1 < self.layers.len()
+                && let Some((rng, p)) = train.as_mut()
+            {
+                next = dropout(next, *p, rng);
+            }
+            steps = Some(next);
+        }
+        let h = Tensor::cat(finals.into_iter().map(|s| s.h).collect(), 1);
+        self.to_latent.forward(h)
+    }
+}

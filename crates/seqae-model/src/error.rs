@@ -1,0 +1,109 @@
+//! [`ModelError`]: every failure of the crate, each with a one-line message.
+use std::path::PathBuf;
+
+use crate::train::Fitted;
+
+/// Result of the crate's fallible operations.
+pub type Result<T> = std::result::Result<T, ModelError>;
+
+/// What went wrong. Messages are one line that says what differs or what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A configuration value is out of range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// An unknown name for a cell, backend or decoder input.
+    #[error("unknown {what} '{name}': expected {expected}")]
+    UnknownName {
+        /// What was being named ("cell", "backend", ...).
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The accepted names.
+        expected: &'static str,
+    },
+    /// The data does not have the channel count the model was trained on.
+    #[error("model expects {expected} channels but the data has {found}")]
+    Channels {
+        /// Channels of the model.
+        expected: usize,
+        /// Channels of the data.
+        found: usize,
+    },
+    /// The data holds no sequence (or too few for the requested split).
+    #[error("{0}")]
+    Empty(String),
+    /// A model file of a format version this build cannot read.
+    #[error(
+        "{path}: model format version {found} is not supported (this build reads version {supported})"
+    )]
+    FormatVersion {
+        /// The model directory.
+        path: PathBuf,
+        /// Version in the file.
+        found: u32,
+        /// Version this build reads and writes.
+        supported: u32,
+    },
+    /// The path is not a model written by this crate.
+    #[error("{path}: not a seqae model ({reason})")]
+    NotAModel {
+        /// The model directory.
+        path: PathBuf,
+        /// What is missing or wrong.
+        reason: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The weights could not be written or read back.
+    #[error("{path}: cannot read or write the weights: {message}")]
+    Weights {
+        /// The weights file.
+        path: PathBuf,
+        /// What burn reported.
+        message: String,
+    },
+    /// Training produced a NaN or infinite loss (or gradient). `last_good` holds the model
+    /// with the weights of the last epoch that finished with a finite loss (the initial weights
+    /// when the first epoch diverged) and the history up to it.
+    #[error(
+        "training diverged at epoch {epoch}, batch {batch} (loss {loss}); try a lower learning rate or a smaller clip norm; the weights of the last good epoch ({good_epoch}) were kept"
+    )]
+    Diverged {
+        /// Epoch (1-based) where the loss stopped being finite.
+        epoch: usize,
+        /// Batch (1-based) within that epoch.
+        batch: usize,
+        /// The offending loss value (NaN or inf), or the gradient norm.
+        loss: f64,
+        /// The last epoch (1-based, 0 = before training) whose weights were kept.
+        good_epoch: usize,
+        /// The model with the kept weights and the history so far.
+        last_good: Box<Fitted>,
+    },
+    /// An error of the data crate (normalisation, batching).
+    #[error(transparent)]
+    Data(#[from] seqae_data::DataError),
+    /// A tensor could not be read back from the device.
+    #[error("cannot read a tensor back from the device: {0}")]
+    Tensor(String),
+}
+
+impl ModelError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ModelError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        ModelError::Config(message.into())
+    }
+}

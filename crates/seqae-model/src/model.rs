@@ -1,0 +1,233 @@
+//! [`SeqAe`]: a fitted model and its scikit-learn-like API (embed, reconstruct, score).
+use burn::module::Module;
+use burn::tensor::Device;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use seqae_data::{Batch, Normalizer, SequenceSet};
+
+use crate::autoencoder::AutoEncoder;
+use crate::backend::Backend;
+use crate::batch::{DeviceBatch, source_step};
+use crate::config::ModelConfig;
+use crate::error::{ModelError, Result};
+use crate::loss::per_sequence_sse;
+use crate::tensor::to_vec;
+
+/// Sequences per inference batch.
+pub const INFERENCE_BATCH: usize = 256;
+
+/// A sequence autoencoder with its normalisation, ready for inference (no autodiff).
+#[derive(Debug)]
+pub struct SeqAe {
+    pub(crate) config: ModelConfig,
+    pub(crate) channels: usize,
+    pub(crate) normalizer: Normalizer,
+    pub(crate) backend: Backend,
+    pub(crate) net: AutoEncoder,
+}
+
+impl SeqAe {
+    /// An untrained model with random weights drawn from `seed` (for tests and tools; use
+    /// [`SeqAe::fit`] to train one).
+    pub fn new(
+        config: &ModelConfig,
+        channels: usize,
+        normalizer: Normalizer,
+        backend: Backend,
+        seed: u64,
+    ) -> Result<SeqAe> {
+        config.validate()?;
+        if channels == 0 {
+            return Err(ModelError::config(
+                "the data must have at least one channel",
+            ));
+        }
+        if normalizer.channels != channels {
+            return Err(ModelError::Channels {
+                expected: channels,
+                found: normalizer.channels,
+            });
+        }
+        let mut rng = StdRng::seed_from_u64(seed);
+        let net = AutoEncoder::init(config, channels, &mut rng, &backend.device());
+        Ok(SeqAe {
+            config: config.clone(),
+            channels,
+            normalizer,
+            backend,
+            net,
+        })
+    }
+
+    /// The architecture.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// Channels of the data the model was trained on.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Size of the embeddings.
+    pub fn latent_dim(&self) -> usize {
+        self.config.latent
+    }
+
+    /// The normalisation applied to data before the network.
+    pub fn normalizer(&self) -> &Normalizer {
+        &self.normalizer
+    }
+
+    /// The backend that runs inference.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The same model on another backend.
+    pub fn with_backend(self, backend: Backend) -> SeqAe {
+        let net = self.net.to_device(&backend.device());
+        SeqAe {
+            backend,
+            net,
+            ..self
+        }
+    }
+
+    /// The network's weights.
+    pub fn network(&self) -> &AutoEncoder {
+        &self.net
+    }
+
+    /// Number of trainable values.
+    pub fn num_params(&self) -> usize {
+        self.net.num_params()
+    }
+
+    fn device(&self) -> Device {
+        self.backend.device()
+    }
+
+    /// Fails with a message that names both channel counts when `set` does not match.
+    pub fn check(&self, set: &SequenceSet) -> Result<()> {
+        if set.channels() != self.channels {
+            return Err(ModelError::Channels {
+                expected: self.channels,
+                found: set.channels(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Embeddings of every sequence: a row-major `n x latent_dim()` matrix.
+    pub fn embed(&self, set: &SequenceSet) -> Result<Vec<f32>> {
+        self.check(set)?;
+        let (norm, _) = self.normalizer.transform(set)?;
+        let k = self.latent_dim();
+        let mut out = vec![0.0; set.len() * k];
+        for_batches(
+            &norm,
+            self.config.reverse_target,
+            false,
+            &self.device(),
+            |db, idx| {
+                let z = to_vec(self.net.encode(db))?;
+                for (row, &i) in idx.iter().enumerate() {
+                    out[i * k..(i + 1) * k].copy_from_slice(&z[row * k..(row + 1) * k]);
+                }
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// Reconstructions of every sequence in the original units (normalisation undone), with
+    /// the labels and ids of `set`. Missing values are reconstructed too.
+    pub fn reconstruct(&self, set: &SequenceSet) -> Result<SequenceSet> {
+        self.check(set)?;
+        let (norm, scales) = self.normalizer.transform(set)?;
+        let mut out = set.clone();
+        let c = self.channels;
+        for_batches(
+            &norm,
+            self.config.reverse_target,
+            false,
+            &self.device(),
+            |db, idx| {
+                let (_, y) = self.net.forward(db, &self.config, None);
+                let y = to_vec(y)?;
+                for (row, &i) in idx.iter().enumerate() {
+                    let len = db.lengths[row];
+                    let seq = out.sequence_mut(i);
+                    for t in 0..len {
+                        let s = source_step(t, len, db.reverse);
+                        let at = (row * db.steps + t) * c;
+                        seq[s * c..(s + 1) * c].copy_from_slice(&y[at..at + c]);
+                    }
+                    scales.invert(i, seq);
+                }
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// Per-sequence reconstruction error (the anomaly score): the mean squared error over the
+    /// observed values, in normalised units. NaN for a sequence with no observed value.
+    pub fn reconstruction_error(&self, set: &SequenceSet) -> Result<Vec<f32>> {
+        self.check(set)?;
+        let (norm, _) = self.normalizer.transform(set)?;
+        let (sse, counts) = errors(&self.net, &norm, &self.config, &self.device())?;
+        Ok(sse
+            .iter()
+            .zip(&counts)
+            .map(|(&s, &n)| if n > 0.0 { (s / n) as f32 } else { f32::NAN })
+            .collect())
+    }
+}
+
+/// Per-sequence sums of squared errors and observed counts of a normalised set, at inference.
+pub(crate) fn errors(
+    net: &AutoEncoder,
+    norm: &SequenceSet,
+    config: &ModelConfig,
+    device: &Device,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let mut sse = vec![0.0; norm.len()];
+    let mut counts = vec![0.0; norm.len()];
+    for_batches(norm, config.reverse_target, true, device, |db, idx| {
+        let (_, y) = net.forward(db, config, None);
+        let target = db.target.clone().expect("built with targets");
+        let observed = db.observed.clone().expect("built with targets");
+        let s = to_vec(per_sequence_sse(y, target, observed))?;
+        let per_row = db.steps * db.channels;
+        for (row, &i) in idx.iter().enumerate() {
+            sse[i] = s[row] as f64;
+            counts[i] = db.observed_host[row * per_row..(row + 1) * per_row]
+                .iter()
+                .map(|&v| v as f64)
+                .sum();
+        }
+        Ok(())
+    })?;
+    Ok((sse, counts))
+}
+
+/// Runs `f` over inference batches of `set` (sorted by length, so little padding), giving the
+/// batch and the set indices of its rows.
+pub(crate) fn for_batches(
+    set: &SequenceSet,
+    reverse: bool,
+    with_target: bool,
+    device: &Device,
+    mut f: impl FnMut(&DeviceBatch, &[usize]) -> Result<()>,
+) -> Result<()> {
+    let mut order: Vec<usize> = (0..set.len()).collect();
+    order.sort_by_key(|&i| set.length(i));
+    for idx in order.chunks(INFERENCE_BATCH) {
+        let batch = Batch::gather(set, idx);
+        let db = DeviceBatch::new(&batch, reverse, with_target, device);
+        f(&db, idx)?;
+    }
+    Ok(())
+}
