@@ -131,8 +131,9 @@ pub struct ModelArgs {
     /// Dropout between stacked layers while training, in [0, 1).
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub dropout: f64,
-    /// Decoder input: teacher-forcing, free-running or unconditioned.
-    #[arg(long, default_value = "teacher-forcing")]
+    /// Decoder input: unconditioned (the latent vector alone must carry the sequence, which
+    /// gives the most informative embeddings), teacher-forcing or free-running.
+    #[arg(long, default_value = "unconditioned")]
     pub decoder_input: String,
     /// With teacher forcing: probability of feeding the true previous value.
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]

@@ -1,0 +1,114 @@
+//! The one error type of this crate.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in latent analysis. Every variant names the offending value.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum LatentError {
+    /// A matrix or label array with no elements.
+    #[error("empty input: {what} has no elements")]
+    Empty {
+        /// What was empty (e.g. "matrix", "labels").
+        what: &'static str,
+    },
+    /// `data.len()` does not equal `rows * cols`.
+    #[error("matrix data has {len} values but {rows} x {cols} = {expected} were expected")]
+    ShapeMismatch {
+        /// Length of the data given.
+        len: usize,
+        /// Declared rows.
+        rows: usize,
+        /// Declared columns.
+        cols: usize,
+        /// `rows * cols` (saturating).
+        expected: usize,
+    },
+    /// A NaN or infinite value in the input matrix.
+    #[error("matrix contains a non-finite value ({value}) at row {row}, column {col}")]
+    NonFinite {
+        /// Row of the first offending value.
+        row: usize,
+        /// Column of the first offending value.
+        col: usize,
+        /// The value itself (NaN or +/-inf).
+        value: f32,
+    },
+    /// `k = 0` clusters was requested.
+    #[error("the number of clusters k must be at least 1, got 0")]
+    ZeroClusters,
+    /// More clusters than points.
+    #[error("k = {k} clusters requested but the matrix has only {n_samples} points")]
+    TooManyClusters {
+        /// Clusters requested.
+        k: usize,
+        /// Points available.
+        n_samples: usize,
+    },
+    /// PCA asked for more components than `min(rows, cols)`.
+    #[error(
+        "n_components = {requested} is larger than min(n_samples, n_features) = {max} for a {rows} x {cols} matrix"
+    )]
+    TooManyComponents {
+        /// Components requested.
+        requested: usize,
+        /// Largest number allowed.
+        max: usize,
+        /// Rows of the matrix.
+        rows: usize,
+        /// Columns of the matrix.
+        cols: usize,
+    },
+    /// Too few rows for the computation.
+    #[error("{what} needs at least {needed} samples, got {got}")]
+    TooFewSamples {
+        /// Rows needed.
+        needed: usize,
+        /// Rows given.
+        got: usize,
+        /// The computation.
+        what: &'static str,
+    },
+    /// Two arrays that must be the same length (labels, labels vs rows) are not.
+    #[error("length mismatch: {left_what} has {left} entries but {right_what} has {right}")]
+    LengthMismatch {
+        /// Name of the first array.
+        left_what: &'static str,
+        /// Its length.
+        left: usize,
+        /// Name of the second array.
+        right_what: &'static str,
+        /// Its length.
+        right: usize,
+    },
+    /// A matrix with the wrong number of columns for a fitted model.
+    #[error(
+        "dimension mismatch: the model was fitted on {expected} features but the input has {got}"
+    )]
+    DimensionMismatch {
+        /// Features the model expects.
+        expected: usize,
+        /// Features given.
+        got: usize,
+    },
+    /// The silhouette needs 2 <= distinct labels <= n_samples - 1.
+    #[error(
+        "silhouette needs between 2 and n_samples - 1 distinct labels, got {n_labels} distinct labels for {n_samples} samples"
+    )]
+    InvalidLabelCount {
+        /// Distinct labels found.
+        n_labels: usize,
+        /// Samples.
+        n_samples: usize,
+    },
+    /// Any other out-of-range parameter (n_init = 0, negative tol, empty k range, ...).
+    #[error("invalid parameter {name}: {reason}")]
+    InvalidParameter {
+        /// Parameter name.
+        name: &'static str,
+        /// Why it is invalid.
+        reason: String,
+    },
+}
+
+/// Shorthand for `Result<T, LatentError>`.
+pub type Result<T> = std::result::Result<T, LatentError>;

@@ -1,0 +1,31 @@
+//! Latent-space analysis for sequence-autoencoder embeddings (or any row-major `f32` matrix):
+//! k-means, choosing k by silhouette, PCA and clustering metrics, matching scikit-learn.
+//!
+//! No burn dependency: inputs are plain [`Matrix`] values (`Vec<f32>`, row-major).
+//!
+//! ```
+//! use seqae_latent::{KMeans, Matrix, Pca, metrics};
+//! let m = Matrix::new(vec![0.0, 0.1, 0.2, 0.0, 9.0, 9.1, 9.2, 9.0], 4, 2)?;
+//! let km = KMeans::new(2).with_seed(7).fit(&m)?;
+//! assert_eq!(km.labels()[0], km.labels()[1]);
+//! let pca = Pca::new(1).fit(&m)?;
+//! assert!(pca.explained_variance_ratio()[0] > 0.99);
+//! let s = metrics::silhouette(&m, km.labels())?;
+//! assert!(s > 0.9);
+//! # Ok::<(), seqae_latent::LatentError>(())
+//! ```
+
+pub mod error;
+mod kernels;
+pub mod kmeans;
+mod linalg;
+pub mod matrix;
+pub mod metrics;
+pub mod pca;
+pub mod select_k;
+
+pub use error::{LatentError, Result};
+pub use kmeans::{KMeans, KMeansModel};
+pub use matrix::Matrix;
+pub use pca::{Pca, PcaModel};
+pub use select_k::{KSelection, SelectK, choose_k};
