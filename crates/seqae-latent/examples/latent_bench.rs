@@ -200,7 +200,7 @@ fn main() {
     );
     if let Some(v) = &sk {
         println!(
-            "sklearn k-means inertia per run {:?}, n_iter of best run {:?} (sklearn {}, PCA solver {})",
+            "sklearn k-means inertia per run {:?}, n_iter of best run {} (sklearn {}, PCA solver {})",
             f(v, "kmeans_inertia"),
             v["kmeans_n_iter"],
             v["sklearn"].as_str().unwrap_or("?"),

@@ -7,6 +7,9 @@
 //! is read once per pass and nothing is packed. With AVX2 + FMA (detected at run time) explicit
 //! 8-wide intrinsics are used (module `avx2`); elsewhere portable code computes the same thing.
 
+// Lane-indexed loops mirror the SIMD layout on purpose.
+#![allow(clippy::needless_range_loop)]
+
 /// Points per panel (one 256-bit vector of f32).
 pub(crate) const LANES: usize = 8;
 /// Points per pair of panels, the unit the kernels work on.
@@ -135,8 +138,8 @@ fn dots<const G: usize>(
         for g in 0..G {
             let cv = c[g];
             for l in 0..LANES {
-                acc[0][g][l] = xa[l] * cv + acc[0][g][l];
-                acc[1][g][l] = xb[l] * cv + acc[1][g][l];
+                acc[0][g][l] += xa[l] * cv;
+                acc[1][g][l] += xb[l] * cv;
             }
         }
     }
@@ -289,7 +292,7 @@ fn candidates_impl(
     for p in pairs {
         let pair = x.pair(p);
         let xsq = &x.sq[p * PAIR..(p + 1) * PAIR];
-        let cl = closest.map(|cl| &cl[p * PAIR..(p + 1) * PAIR]);
+        let cl = closest.map(|cl| &cl[(p - first) * PAIR..(p - first + 1) * PAIR]);
         let i = (p - first) * PAIR;
         for &(j0, g) in &gs {
             match g {
@@ -305,7 +308,8 @@ fn candidates_impl(
 }
 
 /// Squared distances of the points of `pairs` to each of the `c.k` candidates, clamped at 0
-/// and element-wise minimised with `closest` (indexed like the padded points) when given.
+/// and element-wise minimised with `closest` when given (`pairs.len() * PAIR` values, the
+/// first for the first point of `pairs`).
 /// `out` is candidate-major: `out[j * (pairs.len() * PAIR) + i]`.
 pub(crate) fn candidates(
     x: &Panels,
@@ -322,6 +326,61 @@ pub(crate) fn candidates(
         return;
     }
     candidates_impl(x, c, closest, pairs, out)
+}
+
+#[inline(always)]
+fn sqrt_dists_impl(row: &mut [f64], sq_i: f64, sq: &[f64]) {
+    for (v, &s) in row.iter_mut().zip(sq) {
+        *v = (*v + sq_i + s).max(0.0).sqrt();
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn sqrt_dists_avx2(row: &mut [f64], sq_i: f64, sq: &[f64]) {
+    sqrt_dists_impl(row, sq_i, sq)
+}
+
+/// `row[j] = sqrt(max(0, row[j] + sq_i + sq[j]))`: Euclidean distances from `-2 x_i . x_j`.
+pub(crate) fn sqrt_dists(row: &mut [f64], sq_i: f64, sq: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+        return unsafe { sqrt_dists_avx2(row, sq_i, sq) };
+    }
+    sqrt_dists_impl(row, sq_i, sq)
+}
+
+#[inline(always)]
+fn sum_f64_impl(v: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut c = v.chunks_exact(8);
+    for x in &mut c {
+        for l in 0..8 {
+            acc[l] += x[l];
+        }
+    }
+    let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for &x in c.remainder() {
+        s += x;
+    }
+    s
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn sum_f64_avx2(v: &[f64]) -> f64 {
+    sum_f64_impl(v)
+}
+
+/// Sum of f64 values with eight independent partial sums.
+pub(crate) fn sum_f64(v: &[f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+        return unsafe { sum_f64_avx2(v) };
+    }
+    sum_f64_impl(v)
 }
 
 /// Sum of f32 values in f64 with eight independent partial sums.
@@ -554,7 +613,7 @@ mod avx2 {
         for p in pairs {
             let pair = x.pair(p);
             let xsq = &x.sq[p * PAIR..(p + 1) * PAIR];
-            let cl = closest.map(|cl| &cl[p * PAIR..(p + 1) * PAIR]);
+            let cl = closest.map(|cl| &cl[(p - first) * PAIR..(p - first + 1) * PAIR]);
             let at = (p - first) * PAIR;
             for &(j0, g) in &gs {
                 match g {
@@ -637,6 +696,24 @@ mod tests {
                     assert!((got - dd[jj]).abs() <= 1e-3 * dd[jj].max(1.0));
                 }
                 assert!((p.sq[i] - naive_sq(xi, &offset)).abs() <= 1e-3 * p.sq[i].max(1.0));
+            }
+            // the portable path agrees with the dispatched one
+            let mut lab3 = vec![0u32; p.n_pairs * PAIR];
+            let mut sums3 = vec![0.0f64; k * d];
+            nearest_impl(&p, &cs, 0..p.n_pairs, &mut lab3, Some(&mut sums3));
+            for i in 0..n {
+                let xi = &x[i * d..(i + 1) * d];
+                let (a, b) = (lab[i] as usize, lab3[i] as usize);
+                let (da, db) = (
+                    naive_sq(xi, &c[a * d..(a + 1) * d]),
+                    naive_sq(xi, &c[b * d..(b + 1) * d]),
+                );
+                assert!((da - db).abs() <= 1e-3 * da.max(1.0));
+            }
+            let mut dist3 = vec![0.0f32; k * p.n_pairs * PAIR];
+            candidates_impl(&p, &cs, None, 0..p.n_pairs, &mut dist3);
+            for (a, b) in dist.iter().zip(&dist3) {
+                assert!((a - b).abs() <= 1e-3 * a.max(1.0));
             }
             // closest clamps
             let closest = vec![0.5f32; p.n_pairs * PAIR];

@@ -136,24 +136,33 @@ impl KMeans {
         };
 
         let mut master = StdRng::seed_from_u64(self.seed);
-        let seeds: Vec<u64> = (0..self.n_init).map(|_| master.random()).collect();
-        let mut best: Option<(Run, f64)> = None;
-        for s in seeds {
-            let mut rng = StdRng::seed_from_u64(s);
-            let init = kmeans_plusplus(&data, self.k, &mut rng);
-            let run = lloyd(&data, init, self.k, self.max_iter, tol_abs);
-            // Inertia on the original (uncentred) data with uncentred f64 centres.
-            let centres: Vec<f64> = run
-                .centres
-                .chunks_exact(d)
-                .flat_map(|c| c.iter().zip(&mean).map(|(a, b)| a + b))
-                .collect();
-            let inertia = inertia_f64(raw, d, &centres, &run.labels);
-            if best.as_ref().is_none_or(|(_, b)| inertia < *b) {
-                best = Some((Run { centres, ..run }, inertia));
+        let mut rngs: Vec<StdRng> = (0..self.n_init)
+            .map(|_| StdRng::seed_from_u64(master.random()))
+            .collect();
+        // All restarts advance together: each pass over the data serves every run.
+        let inits = kmeans_plusplus_multi(&data, self.k, &mut rngs);
+        let runs = lloyd_multi(&data, inits, self.k, self.max_iter, tol_abs);
+        let runs: Vec<Run> = runs
+            .into_iter()
+            .map(|r| Run {
+                centres: r
+                    .centres
+                    .chunks_exact(d)
+                    .flat_map(|c| c.iter().zip(&mean).map(|(a, b)| a + b))
+                    .collect(),
+                ..r
+            })
+            .collect();
+        // Inertia on the original (uncentred) data with uncentred f64 centres; first best wins.
+        let inertias = inertia_multi(raw, d, &runs);
+        let mut best = 0;
+        for (s, &v) in inertias.iter().enumerate() {
+            if v < inertias[best] {
+                best = s;
             }
         }
-        let (run, inertia) = best.expect("n_init >= 1");
+        let inertia = inertias[best];
+        let run = runs.into_iter().nth(best).expect("n_init >= 1");
         let centroids: Vec<f32> = run.centres.iter().map(|&v| v as f32).collect();
         let centred: Vec<f32> = run
             .centres
@@ -219,7 +228,7 @@ impl KMeansModel {
     }
 }
 
-/// The training data: raw rows (for f64 sums and inertia), their mean, and the centred panels.
+/// The training data: raw rows (for exact f64 distances), their mean, and the centred panels.
 struct Data<'a> {
     raw: &'a [f32],
     mean: &'a [f64],
@@ -268,67 +277,106 @@ fn split_by_blocks<'a, T>(
     parts
 }
 
-/// Partial results of one assignment pass.
+/// Per-block tile, in pairs: about 64 KiB of panel data, so a tile stays in L2 while all runs
+/// are processed on it (the data is read from memory once per pass, not once per run).
+fn tile_pairs(d: usize) -> usize {
+    (65536 / (PAIR * d * 4)).max(1)
+}
+
+/// Splits each run's slice by blocks and regroups the parts by block.
+fn split_runs<'a, T>(
+    runs: Vec<&'a mut [T]>,
+    blocks: &[std::ops::Range<usize>],
+    stride: usize,
+) -> Vec<Vec<&'a mut [T]>> {
+    let mut per_block: Vec<Vec<&'a mut [T]>> = blocks
+        .iter()
+        .map(|_| Vec::with_capacity(runs.len()))
+        .collect();
+    for r in runs {
+        for (b, part) in split_by_blocks(r, blocks, stride).into_iter().enumerate() {
+            per_block[b].push(part);
+        }
+    }
+    per_block
+}
+
+/// Calls `f(tile_pairs_range, offset_in_block_points)` for consecutive tiles of block `b`.
+fn for_tiles(
+    b: &std::ops::Range<usize>,
+    d: usize,
+    mut f: impl FnMut(std::ops::Range<usize>, usize),
+) {
+    let tp = tile_pairs(d);
+    let mut t0 = b.start;
+    while t0 < b.end {
+        let t1 = (t0 + tp).min(b.end);
+        f(t0..t1, (t0 - b.start) * PAIR);
+        t0 = t1;
+    }
+}
+
+/// Result of one assignment pass for one run.
 struct AssignOut {
     sums: Vec<f64>,
     counts: Vec<u64>,
     changed: bool,
 }
 
-/// Assigns every point to its nearest centre (first minimum on ties). `centres` are centred
-/// f32 centres (`k x d`). When `accumulate`, also returns per-cluster f64 sums of the centred
-/// points and counts. `changed` tells whether any label changed.
-fn assign(
+/// Assigns every point to its nearest centre (first minimum on ties) for several runs at once.
+/// `centres[s]` are run `s`'s centred f32 centres (`k x d`), `labels[s]` its labels. When
+/// `accumulate`, also returns per-cluster f64 sums of the centred points and counts.
+fn assign_multi(
     data: &Data,
-    centres: &[f32],
+    centres: &[Vec<f32>],
     k: usize,
-    labels: &mut [usize],
+    labels: Vec<&mut [usize]>,
     accumulate: bool,
-) -> AssignOut {
+) -> Vec<AssignOut> {
     let d = data.d();
-    let cs = Centres::new(centres, k, d);
+    let ns = centres.len();
+    let cs: Vec<Centres> = centres.iter().map(|c| Centres::new(c, k, d)).collect();
     let blocks = pair_blocks(data.p.n_pairs);
-    let parts = split_by_blocks(labels, &blocks, PAIR);
-    let partial: Vec<AssignOut> = blocks
-        .par_iter()
-        .zip(parts)
-        .map(|(b, lab)| {
-            let mut near = vec![0u32; b.len() * PAIR];
-            let mut sums = if accumulate {
-                vec![0.0f64; k * d]
-            } else {
-                Vec::new()
-            };
-            let acc = accumulate.then_some(&mut sums[..]);
-            kernels::nearest(&data.p, &cs, b.clone(), &mut near, acc);
-            let mut counts = vec![0u64; k];
-            let mut changed = false;
-            for (slot, &j) in lab.iter_mut().zip(&near) {
-                let j = j as usize;
-                changed |= *slot != j;
-                *slot = j;
-                counts[j] += 1;
-            }
-            AssignOut {
-                sums,
-                counts,
-                changed,
-            }
-        })
-        .collect();
-    let mut total = AssignOut {
+    let parts = split_runs(labels, &blocks, PAIR);
+    let new_out = || AssignOut {
         sums: vec![0.0; if accumulate { k * d } else { 0 }],
         counts: vec![0; k],
         changed: false,
     };
+    let partial: Vec<Vec<AssignOut>> = blocks
+        .par_iter()
+        .zip(parts)
+        .map(|(b, mut labs)| {
+            let mut outs: Vec<AssignOut> = (0..ns).map(|_| new_out()).collect();
+            let mut near = vec![0u32; tile_pairs(d).min(b.len()) * PAIR];
+            for_tiles(b, d, |tile, off| {
+                let near = &mut near[..tile.len() * PAIR];
+                for ((o, lab), c) in outs.iter_mut().zip(labs.iter_mut()).zip(&cs) {
+                    let acc = accumulate.then_some(&mut o.sums[..]);
+                    kernels::nearest(&data.p, c, tile.clone(), near, acc);
+                    let end = (off + near.len()).min(lab.len());
+                    for (slot, &j) in lab[off..end].iter_mut().zip(near.iter()) {
+                        let j = j as usize;
+                        o.changed |= *slot != j;
+                        *slot = j;
+                        o.counts[j] += 1;
+                    }
+                }
+            });
+            outs
+        })
+        .collect();
+    let mut total: Vec<AssignOut> = (0..ns).map(|_| new_out()).collect();
     for p in partial {
-        for (a, b) in total.sums.iter_mut().zip(&p.sums) {
-            *a += b;
+        for (t, p) in total.iter_mut().zip(p) {
+            for (a, b) in t.sums.iter_mut().zip(&p.sums) {
+                *a += b;
+            }
+            for (a, b) in t.counts.iter_mut().zip(&p.counts) {
+                *a += b;
+            }
+            t.changed |= p.changed;
         }
-        for (a, b) in total.counts.iter_mut().zip(&p.counts) {
-            *a += b;
-        }
-        total.changed |= p.changed;
     }
     total
 }
@@ -350,54 +398,116 @@ pub(crate) fn inertia_f64(x: &[f32], d: usize, centres: &[f64], labels: &[usize]
     partial.iter().sum()
 }
 
-/// One Lloyd run from `centres` (centred coordinates), as scikit-learn's `_kmeans_single_lloyd`.
-fn lloyd(data: &Data, mut centres: Vec<f64>, k: usize, max_iter: usize, tol_abs: f64) -> Run {
-    let d = data.d();
-    let mut labels = vec![usize::MAX; data.n()];
-    let mut strict = false;
-    let mut n_iter = 0;
-    for it in 0..max_iter {
-        n_iter = it + 1;
-        let cf: Vec<f32> = centres.iter().map(|&v| v as f32).collect();
-        let AssignOut {
-            mut sums,
-            mut counts,
-            changed,
-        } = assign(data, &cf, k, &mut labels, true);
-        if counts.contains(&0) {
-            relocate_empty(data, &centres, &labels, &mut sums, &mut counts);
-        }
-        let mut shift = 0.0;
-        for j in 0..k {
-            let new = &mut sums[j * d..(j + 1) * d];
-            if counts[j] > 0 {
-                let inv = 1.0 / counts[j] as f64;
-                for v in new.iter_mut() {
-                    *v *= inv;
+/// [`inertia_f64`] for several runs (uncentred centres) in one pass over the data.
+fn inertia_multi(x: &[f32], d: usize, runs: &[Run]) -> Vec<f64> {
+    let n = x.len() / d;
+    let partial: Vec<Vec<f64>> = row_blocks(n)
+        .into_par_iter()
+        .map(|r| {
+            let mut s = vec![0.0; runs.len()];
+            for i in r {
+                let row = &x[i * d..(i + 1) * d];
+                for (acc, run) in s.iter_mut().zip(runs) {
+                    let l = run.labels[i];
+                    *acc += sq_dist_f32_f64(row, &run.centres[l * d..(l + 1) * d]);
                 }
             }
-            for (a, b) in new.iter().zip(&centres[j * d..(j + 1) * d]) {
-                shift += (a - b) * (a - b);
+            s
+        })
+        .collect();
+    let mut total = vec![0.0; runs.len()];
+    for p in partial {
+        for (a, b) in total.iter_mut().zip(p) {
+            *a += b;
+        }
+    }
+    total
+}
+
+/// Lloyd runs from `inits` (centred coordinates), each as scikit-learn's
+/// `_kmeans_single_lloyd`, advanced together; a run leaves the batch when it converges.
+fn lloyd_multi(
+    data: &Data,
+    inits: Vec<Vec<f64>>,
+    k: usize,
+    max_iter: usize,
+    tol_abs: f64,
+) -> Vec<Run> {
+    let d = data.d();
+    let ns = inits.len();
+    let mut centres = inits;
+    let mut labels: Vec<Vec<usize>> = vec![vec![usize::MAX; data.n()]; ns];
+    let mut n_iter = vec![0usize; ns];
+    let mut strict = vec![false; ns];
+    let mut active: Vec<usize> = (0..ns).collect();
+    let to_f32 = |c: &Vec<f64>| c.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+    for it in 0..max_iter {
+        if active.is_empty() {
+            break;
+        }
+        let cf: Vec<Vec<f32>> = active.iter().map(|&s| to_f32(&centres[s])).collect();
+        let labs: Vec<&mut [usize]> = labels
+            .iter_mut()
+            .enumerate()
+            .filter(|(s, _)| active.contains(s))
+            .map(|(_, l)| &mut l[..])
+            .collect();
+        let outs = assign_multi(data, &cf, k, labs, true);
+        let mut still = Vec::with_capacity(active.len());
+        for (&s, out) in active.iter().zip(outs) {
+            n_iter[s] = it + 1;
+            let AssignOut {
+                mut sums,
+                mut counts,
+                changed,
+            } = out;
+            if counts.contains(&0) {
+                relocate_empty(data, &centres[s], &labels[s], &mut sums, &mut counts);
+            }
+            let mut shift = 0.0;
+            for j in 0..k {
+                let new = &mut sums[j * d..(j + 1) * d];
+                if counts[j] > 0 {
+                    let inv = 1.0 / counts[j] as f64;
+                    for v in new.iter_mut() {
+                        *v *= inv;
+                    }
+                }
+                for (a, b) in new.iter().zip(&centres[s][j * d..(j + 1) * d]) {
+                    shift += (a - b) * (a - b);
+                }
+            }
+            centres[s] = sums;
+            if !changed {
+                strict[s] = true;
+            } else if shift > tol_abs {
+                still.push(s);
             }
         }
-        centres = sums;
-        if !changed {
-            strict = true;
-            break;
-        }
-        if shift <= tol_abs {
-            break;
-        }
+        active = still;
     }
-    if !strict {
-        let cf: Vec<f32> = centres.iter().map(|&v| v as f32).collect();
-        assign(data, &cf, k, &mut labels, false);
+    // Runs that stopped on tol or max_iter get labels matching their final centres.
+    let fin: Vec<usize> = (0..ns).filter(|&s| !strict[s]).collect();
+    if !fin.is_empty() {
+        let cf: Vec<Vec<f32>> = fin.iter().map(|&s| to_f32(&centres[s])).collect();
+        let labs: Vec<&mut [usize]> = labels
+            .iter_mut()
+            .enumerate()
+            .filter(|(s, _)| !strict[*s])
+            .map(|(_, l)| &mut l[..])
+            .collect();
+        assign_multi(data, &cf, k, labs, false);
     }
-    Run {
-        labels,
-        centres,
-        n_iter,
-    }
+    labels
+        .into_iter()
+        .zip(centres)
+        .zip(n_iter)
+        .map(|((labels, centres), n_iter)| Run {
+            labels,
+            centres,
+            n_iter,
+        })
+        .collect()
 }
 
 /// scikit-learn's `_relocate_empty_clusters_dense`: each empty cluster takes the point farthest
@@ -430,105 +540,155 @@ fn relocate_empty(
     order.sort_by(far_first);
     for (&j, &far) in empty.iter().zip(&order) {
         let from = labels[far];
-        let x = &data.raw[far * d..(far + 1) * d];
-        for (t, (&v, &mu)) in x.iter().zip(data.mean).enumerate() {
-            let c = v as f64 - mu;
-            sums[from * d + t] -= c;
-            sums[j * d + t] = c;
+        for (t, v) in data.p.point(far).into_iter().enumerate() {
+            sums[from * d + t] -= v as f64;
+            sums[j * d + t] = v as f64;
         }
         counts[j] = 1;
         counts[from] -= 1;
     }
 }
 
-/// Greedy k-means++ as scikit-learn's `_kmeans_plusplus`: `2 + floor(ln k)` candidates per
-/// step, keeping the one that lowers the potential most. Returns centred f64 centres.
-fn kmeans_plusplus(data: &Data, k: usize, rng: &mut StdRng) -> Vec<f64> {
+/// Greedy k-means++ as scikit-learn's `_kmeans_plusplus` (`2 + floor(ln k)` candidates per
+/// step, keeping the one that lowers the potential most), for one run per generator in `rngs`,
+/// advanced together. Returns centred f64 centres per run.
+fn kmeans_plusplus_multi(data: &Data, k: usize, rngs: &mut [StdRng]) -> Vec<Vec<f64>> {
     let (n, d) = (data.n(), data.d());
+    let ns = rngs.len();
     let n_trials = 2 + (k as f64).ln().floor() as usize;
-    let mut centres = vec![0.0f64; k * d];
-    let first = rng.random_range(0..n);
+    let mut centres = vec![vec![0.0f64; k * d]; ns];
     let set_centre = |centres: &mut [f64], c: usize, i: usize| {
         for (dst, v) in centres[c * d..(c + 1) * d].iter_mut().zip(data.p.point(i)) {
             *dst = v as f64;
         }
     };
-    set_centre(&mut centres, 0, first);
-    let (outs, pots) = candidate_distances(data, &[first], None);
-    let mut closest = Vec::new();
-    gather_candidate(&outs, 1, 0, &mut closest);
-    let mut pot = pots[0];
-    let mut cumsum = vec![0.0f64; n];
+    let firsts: Vec<usize> = rngs.iter_mut().map(|r| r.random_range(0..n)).collect();
+    for (c, &i) in centres.iter_mut().zip(&firsts) {
+        set_centre(c, 0, i);
+    }
+    let mut closest = vec![vec![f32::INFINITY; data.p.n_pairs * PAIR]; ns];
+    update_closest(data, &firsts, &mut closest);
+    let mut pot: Vec<f64> = closest
+        .iter()
+        .map(|c| kernels::sum_as_f64(&c[..n]))
+        .collect();
     for c in 1..k {
-        let mut acc = 0.0f64;
-        for (s, &v) in cumsum.iter_mut().zip(&closest[..n]) {
-            acc += v as f64;
-            *s = acc;
-        }
-        let cands: Vec<usize> = (0..n_trials)
-            .map(|_| {
-                let v = rng.random::<f64>() * pot;
-                cumsum.partition_point(|&s| s < v).min(n - 1)
+        let cands: Vec<Vec<usize>> = rngs
+            .par_iter_mut()
+            .zip(closest.par_iter())
+            .zip(pot.par_iter())
+            .map(|((rng, cl), &pot)| {
+                let mut cumsum = Vec::with_capacity(n);
+                let mut acc = 0.0f64;
+                for &v in &cl[..n] {
+                    acc += v as f64;
+                    cumsum.push(acc);
+                }
+                (0..n_trials)
+                    .map(|_| {
+                        let v = rng.random::<f64>() * pot;
+                        cumsum.partition_point(|&s| s < v).min(n - 1)
+                    })
+                    .collect()
             })
             .collect();
-        let (outs, pots) = candidate_distances(data, &cands, Some(&closest));
-        let mut best = 0;
-        for (t, &p) in pots.iter().enumerate() {
-            if p < pots[best] {
-                best = t;
+        let pots = candidate_pots(data, &cands, &closest);
+        let mut chosen = Vec::with_capacity(ns);
+        for s in 0..ns {
+            let mut best = 0;
+            for (t, &p) in pots[s].iter().enumerate() {
+                if p < pots[s][best] {
+                    best = t;
+                }
             }
+            pot[s] = pots[s][best];
+            chosen.push(cands[s][best]);
+            set_centre(&mut centres[s], c, cands[s][best]);
         }
-        pot = pots[best];
-        gather_candidate(&outs, cands.len(), best, &mut closest);
-        set_centre(&mut centres, c, cands[best]);
+        update_closest(data, &chosen, &mut closest);
     }
     centres
 }
 
-/// Squared distances of every (padded) point to each candidate point, element-wise minimised
-/// with `closest` when given. Returns the per-block candidate-major outputs and the f64
-/// potential (sum over the real points) of each candidate.
-fn candidate_distances(
-    data: &Data,
-    cands: &[usize],
-    closest: Option<&[f32]>,
-) -> (Vec<Vec<f32>>, Vec<f64>) {
-    let (n, d, t) = (data.n(), data.d(), cands.len());
-    let cx: Vec<f32> = cands.iter().flat_map(|&i| data.p.point(i)).collect();
-    let cs = Centres::new(&cx, t, d);
+/// `closest[s][i] = min(closest[s][i], |x_i - x_{points[s]}|^2)` for every (padded) point.
+/// The points of all runs are one centre set, so the kernel works on wide register groups.
+fn update_closest(data: &Data, points: &[usize], closest: &mut [Vec<f32>]) {
+    let d = data.d();
+    let ns = points.len();
+    let pts: Vec<f32> = points.iter().flat_map(|&i| data.p.point(i)).collect();
+    let cs = Centres::new(&pts, ns, d);
     let blocks = pair_blocks(data.p.n_pairs);
-    let partial: Vec<(Vec<f32>, Vec<f64>)> = blocks
-        .par_iter()
-        .map(|b| {
-            let len = b.len() * PAIR;
-            let mut out = vec![0.0f32; t * len];
-            kernels::candidates(&data.p, &cs, closest, b.clone(), &mut out);
-            let real = (n.saturating_sub(b.start * PAIR)).min(len);
-            let pots = out
-                .chunks_exact(len)
-                .map(|row| kernels::sum_as_f64(&row[..real]))
-                .collect();
-            (out, pots)
-        })
-        .collect();
-    let mut pots = vec![0.0f64; t];
-    let mut outs = Vec::with_capacity(partial.len());
-    for (o, p) in partial {
-        for (a, b) in pots.iter_mut().zip(p) {
-            *a += b;
-        }
-        outs.push(o);
-    }
-    (outs, pots)
+    let parts = split_runs(
+        closest.iter_mut().map(|c| &mut c[..]).collect(),
+        &blocks,
+        PAIR,
+    );
+    blocks.par_iter().zip(parts).for_each(|(b, mut cls)| {
+        let mut buf = vec![0.0f32; ns * tile_pairs(d).min(b.len()) * PAIR];
+        for_tiles(b, d, |tile, off| {
+            let len = tile.len() * PAIR;
+            let buf = &mut buf[..ns * len];
+            kernels::candidates(&data.p, &cs, None, tile, buf);
+            for (cl, row) in cls.iter_mut().zip(buf.chunks_exact(len)) {
+                for (c, &v) in cl[off..off + len].iter_mut().zip(row) {
+                    *c = c.min(v);
+                }
+            }
+        });
+    });
 }
 
-/// Candidate `c`'s (padded) distances, gathered from [`candidate_distances`]'s block outputs.
-fn gather_candidate(outs: &[Vec<f32>], t: usize, c: usize, dst: &mut Vec<f32>) {
-    dst.clear();
-    for o in outs {
-        let len = o.len() / t;
-        dst.extend_from_slice(&o[c * len..(c + 1) * len]);
+/// Potential `sum_i min(closest[s][i], |x_i - x_c|^2)` of every candidate `c` of every run.
+/// All candidates of all runs form one centre set for the kernel.
+fn candidate_pots(data: &Data, cands: &[Vec<usize>], closest: &[Vec<f32>]) -> Vec<Vec<f64>> {
+    let (n, d) = (data.n(), data.d());
+    let pts: Vec<f32> = cands
+        .iter()
+        .flatten()
+        .flat_map(|&i| data.p.point(i))
+        .collect();
+    let total_c: usize = cands.iter().map(Vec::len).sum();
+    let cs = Centres::new(&pts, total_c, d);
+    let blocks = pair_blocks(data.p.n_pairs);
+    let partial: Vec<Vec<f64>> = blocks
+        .par_iter()
+        .map(|b| {
+            let mut pots = vec![0.0f64; total_c];
+            let mut buf = vec![0.0f32; total_c * tile_pairs(d).min(b.len()) * PAIR];
+            let mut tmp = vec![0.0f32; tile_pairs(d).min(b.len()) * PAIR];
+            for_tiles(b, d, |tile, _| {
+                let len = tile.len() * PAIR;
+                let real = n.saturating_sub(tile.start * PAIR).min(len);
+                let buf = &mut buf[..total_c * len];
+                kernels::candidates(&data.p, &cs, None, tile.clone(), buf);
+                let mut rows = buf.chunks_exact(len);
+                let mut pot = pots.iter_mut();
+                for (c, cl) in cands.iter().zip(closest) {
+                    let cl = &cl[tile.start * PAIR..tile.start * PAIR + real];
+                    for _ in 0..c.len() {
+                        let (row, acc) = (rows.next().expect("row"), pot.next().expect("pot"));
+                        let tmp = &mut tmp[..real];
+                        for ((t, &v), &m) in tmp.iter_mut().zip(&row[..real]).zip(cl) {
+                            *t = v.min(m);
+                        }
+                        *acc += kernels::sum_as_f64(tmp);
+                    }
+                }
+            });
+            pots
+        })
+        .collect();
+    let mut flat = vec![0.0f64; total_c];
+    for p in partial {
+        for (a, b) in flat.iter_mut().zip(p) {
+            *a += b;
+        }
     }
+    let mut it = flat.into_iter();
+    cands
+        .iter()
+        .map(|c| it.by_ref().take(c.len()).collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -650,7 +810,7 @@ mod tests {
             mean: &mean,
             p: Panels::new(m.as_slice(), 4, 1, &[0.0]),
         };
-        let run = lloyd(&data, vec![1.0, 100.0], 2, 100, 0.0);
+        let run = lloyd_multi(&data, vec![vec![1.0, 100.0]], 2, 100, 0.0).remove(0);
         assert_eq!(run.labels, vec![0, 0, 0, 1]);
         assert!((run.centres[0] - 1.0).abs() < 1e-12);
         assert!((run.centres[1] - 10.0).abs() < 1e-12);

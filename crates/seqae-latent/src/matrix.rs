@@ -190,6 +190,16 @@ mod tests {
     }
 
     #[test]
+    fn serde_round_trip_validates() {
+        let m = Matrix::new(vec![1.0, 2.0, 3.0, 4.0], 2, 2).unwrap();
+        let text = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<Matrix>(&text).unwrap(), m);
+        let bad = r#"{"data":[1.0,2.0,3.0],"rows":2,"cols":2}"#;
+        let e = serde_json::from_str::<Matrix>(bad).unwrap_err();
+        assert!(e.to_string().contains("3 values"));
+    }
+
+    #[test]
     fn rejects_nan_and_inf() {
         let e = Matrix::new(vec![0.0, 1.0, f32::NAN, 2.0], 2, 2).unwrap_err();
         assert!(matches!(e, LatentError::NonFinite { row: 1, col: 0, .. }));

@@ -376,12 +376,10 @@ pub fn silhouette_samples<T: Eq + Hash>(m: &Matrix, labels: &[T]) -> Result<Vec<
             for (r, o) in out.iter_mut().enumerate() {
                 let i = start + r;
                 let row = &mut buf[r * n..(r + 1) * n];
-                for (v, &s) in row.iter_mut().zip(&sq) {
-                    *v = (*v + sq[i] + s).max(0.0).sqrt();
-                }
+                crate::kernels::sqrt_dists(row, sq[i], &sq);
                 row[i] = 0.0;
-                for l in 0..n_labels {
-                    sums[l] = row[starts[l]..starts[l + 1]].iter().sum();
+                for (l, s) in sums.iter_mut().enumerate() {
+                    *s = crate::kernels::sum_f64(&row[starts[l]..starts[l + 1]]);
                 }
                 let own = label_of_sorted(&starts, i);
                 if freq[own] <= 1 {

@@ -280,24 +280,32 @@ impl PcaModel {
         let x = m.as_slice();
         let w = self.components.as_slice();
         let mut out = vec![0.0f32; n * k];
-        out.par_chunks_mut(TILE_ROWS * k)
-            .enumerate()
-            .for_each(|(t, o)| {
+        // Per tile: centre the rows, then `W (k x d) * Xc^T` into a `k x rows` buffer (the GEMM
+        // kernel then runs along the rows, efficient for small k), transposed into `out`.
+        out.par_chunks_mut(TILE_ROWS * k).enumerate().for_each_init(
+            || (vec![0.0f32; TILE_ROWS * d], vec![0.0f32; TILE_ROWS * k]),
+            |(centred, proj), (t, o)| {
                 let start = t * TILE_ROWS;
                 let rows = o.len() / k;
-                let centred: Vec<f32> = x[start * d..(start + rows) * d]
-                    .chunks_exact(d)
-                    .flat_map(|r| r.iter().zip(&mean32).map(|(v, mu)| v - mu))
-                    .collect();
-                gemm_nt(rows, k, d, o, false, &centred, w, 0.0, 1.0);
-                if let Some(s) = &scale {
-                    for row in o.chunks_exact_mut(k) {
-                        for (v, s) in row.iter_mut().zip(s) {
-                            *v /= s;
-                        }
+                let centred = &mut centred[..rows * d];
+                for (dst, src) in centred
+                    .chunks_exact_mut(d)
+                    .zip(x[start * d..(start + rows) * d].chunks_exact(d))
+                {
+                    for ((c, &v), &mu) in dst.iter_mut().zip(src).zip(&mean32) {
+                        *c = v - mu;
                     }
                 }
-            });
+                let proj = &mut proj[..k * rows];
+                gemm_nt(k, rows, d, proj, false, w, centred, 0.0, 1.0);
+                for (j, prow) in proj.chunks_exact(rows).enumerate() {
+                    let s = scale.as_ref().map_or(1.0, |s| s[j]);
+                    for (i, &v) in prow.iter().enumerate() {
+                        o[i * k + j] = if scale.is_some() { v / s } else { v };
+                    }
+                }
+            },
+        );
         Ok(Matrix::from_parts(out, n, k))
     }
 

@@ -77,11 +77,14 @@ struct LabelPair {
 fn nmi_ari_accuracy_purity_match_sklearn() {
     let f: LabelPairs = load("metrics_labels.json");
     assert!(f.pairs.len() >= 8);
+    let (mut worst_nmi, mut worst_ari) = (0.0f64, 0.0f64);
     for p in &f.pairs {
         let nmi = metrics::nmi(&p.labels_true, &p.labels_pred).unwrap();
         let ari = metrics::ari(&p.labels_true, &p.labels_pred).unwrap();
         let acc = metrics::accuracy_hungarian(&p.labels_true, &p.labels_pred).unwrap();
         let pur = metrics::purity(&p.labels_true, &p.labels_pred).unwrap();
+        worst_nmi = worst_nmi.max((nmi - p.nmi).abs());
+        worst_ari = worst_ari.max((ari - p.ari).abs());
         assert!(
             (nmi - p.nmi).abs() <= 1e-6,
             "{} nmi {nmi} vs {}",
@@ -97,6 +100,7 @@ fn nmi_ari_accuracy_purity_match_sklearn() {
         assert!((acc - p.accuracy).abs() <= 1e-12, "{} accuracy", p.name);
         assert!((pur - p.purity).abs() <= 1e-12, "{} purity", p.name);
     }
+    println!("max |NMI - sklearn| = {worst_nmi:.3e}, max |ARI - sklearn| = {worst_ari:.3e}");
 }
 
 #[derive(Deserialize)]
@@ -118,6 +122,12 @@ fn silhouette_matches_sklearn() {
     let f: SilCases = load("silhouette.json");
     for c in &f.cases {
         let s = metrics::silhouette(&c.x, &c.labels).unwrap();
+        println!(
+            "{}: silhouette {s:.12} sklearn {:.12} |diff| {:.3e}",
+            c.name,
+            c.silhouette,
+            (s - c.silhouette).abs()
+        );
         assert!(
             (s - c.silhouette).abs() <= 1e-6,
             "{}: {s} vs {}",
@@ -161,6 +171,20 @@ fn pca_matches_sklearn() {
         let model = pca.fit(&c.x).unwrap();
         let k = c.explained_variance_ratio.len();
         assert_eq!(model.n_components(), k, "{}", c.name);
+        let worst_ratio = (0..k)
+            .map(|i| (model.explained_variance_ratio()[i] - c.explained_variance_ratio[i]).abs())
+            .fold(0.0f64, f64::max);
+        let worst_comp = model
+            .components()
+            .as_slice()
+            .iter()
+            .zip(c.components.as_slice())
+            .map(|(a, b)| (*a as f64 - *b as f64).abs())
+            .fold(0.0f64, f64::max);
+        println!(
+            "{}: max |ratio diff| {worst_ratio:.3e}, max |component diff| {worst_comp:.3e}",
+            c.name
+        );
         for i in 0..k {
             let (a, b) = (
                 model.explained_variance_ratio()[i],
