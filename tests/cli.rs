@@ -498,3 +498,50 @@ fn bad_input_exits_2_with_one_clear_line() {
         "temporary files left behind: {leftovers:?}"
     );
 }
+
+/// `seqae bench` with both kernels on a tiny configuration: JSON with the documented keys;
+/// a missing PyTorch script is bad input. (No timing is asserted.)
+#[test]
+fn bench_reports_throughput() {
+    for kernel in ["fused", "reference"] {
+        let out = ok(&[
+            "bench",
+            "--cell",
+            "gru",
+            "--n",
+            "8",
+            "--len",
+            "6",
+            "--hidden",
+            "4",
+            "--latent",
+            "2",
+            "--batch",
+            "4",
+            "--epochs",
+            "1",
+            "--threads",
+            "1",
+            "--kernel",
+            kernel,
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(v["train_seq_per_s"].as_f64().unwrap() > 0.0, "{out}");
+        assert!(v["encode_seq_per_s"].as_f64().unwrap() > 0.0, "{out}");
+        assert_eq!(v["kernel"], kernel);
+    }
+    bad(
+        &[
+            "bench",
+            "--n",
+            "8",
+            "--peer",
+            "python3",
+            "--peer-script",
+            "no/such/script.py",
+        ],
+        "--peer-script",
+    );
+    bad(&["bench", "--kernel", "magic"], "kernel");
+}

@@ -35,6 +35,8 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// The main job on a shipped dataset: train, embed, cluster, reduce, plot, report.
     Demo(DemoArgs),
+    /// Benchmark training and encoding speed on synthetic sines (optionally beside PyTorch).
+    Bench(BenchArgs),
 }
 
 /// Where the data is and how to read it.
@@ -125,8 +127,8 @@ pub struct ModelArgs {
     /// Stacked recurrent layers in the encoder and the decoder.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub layers: usize,
-    /// Read each sequence in both directions in the encoder.
-    #[arg(long)]
+    /// Read each sequence in both directions in the encoder (`--bidirectional false` for one).
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "BOOL")]
     pub bidirectional: bool,
     /// Dropout between stacked layers while training, in [0, 1).
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
@@ -397,4 +399,59 @@ pub struct DemoArgs {
     pub data: Option<PathBuf>,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+/// `seqae bench`: the model and data of the PyTorch benchmark script, timed.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Recurrent cell: rnn, lstm or gru.
+    #[arg(long, default_value = "lstm")]
+    pub cell: String,
+    /// Number of sequences.
+    #[arg(long, default_value_t = 2048)]
+    pub n: usize,
+    /// Sequence length.
+    #[arg(long = "len", default_value_t = 128)]
+    pub len: usize,
+    /// Channels.
+    #[arg(long, default_value_t = 3)]
+    pub dim: usize,
+    /// Hidden units.
+    #[arg(long, default_value_t = 64)]
+    pub hidden: usize,
+    /// Latent size.
+    #[arg(long, default_value_t = 16)]
+    pub latent: usize,
+    /// Sequences per training batch.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Timed training epochs (after one warm-up epoch).
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    /// Worker threads (rayon pool, GEMMs).
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Compute backend: flex or ndarray.
+    #[arg(long, default_value = "flex")]
+    pub backend: String,
+    /// Recurrent layer implementation: reference or fused.
+    #[arg(long, default_value = "fused")]
+    pub kernel: String,
+    /// Seed of the data and the weights.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Also run the PyTorch script with this Python and print both side by side.
+    #[arg(long, value_name = "PYTHON")]
+    pub peer: Option<PathBuf>,
+    /// The PyTorch benchmark script run by --peer (relative paths: from the current folder,
+    /// else from the repository root).
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "../shared/bench/torch_seq_ae.py"
+    )]
+    pub peer_script: PathBuf,
 }

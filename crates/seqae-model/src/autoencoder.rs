@@ -7,7 +7,6 @@ use crate::batch::DeviceBatch;
 use crate::config::{DecoderInput, ModelConfig};
 use crate::decoder::{Decoder, Feed};
 use crate::encoder::Encoder;
-use crate::loss::stack_steps;
 
 /// The sequence autoencoder's weights.
 #[derive(Module, Debug)]
@@ -55,9 +54,9 @@ impl AutoEncoder {
             },
             _ => Feed::Free,
         };
-        let outputs = self
+        let y = self
             .decoder
-            .forward(z.clone(), batch.steps, feed, rng.map(|r| (r, p)));
-        (z, stack_steps(outputs))
+            .forward_stacked(z.clone(), batch.steps, feed, rng.map(|r| (r, p)));
+        (z, y)
     }
 }

@@ -7,7 +7,9 @@ use rand::rngs::StdRng;
 
 use crate::cell::{CellWeights, State};
 use crate::config::ModelConfig;
+use crate::fused::{Kernel, kernel, run_fused};
 use crate::layer::{dropout, dropout_one, run_direction};
+use crate::loss::stack_steps;
 use crate::tensor::linear;
 
 /// What the decoder is fed at steps `t >= 1` (step 0 always gets zeros).
@@ -82,6 +84,56 @@ impl Decoder {
                 State { h, c }
             })
             .collect()
+    }
+
+    /// Decodes `steps` steps from `z` like [`forward`](Self::forward), stacked as
+    /// `[B, T, C]`; with the fused kernel and inputs known in advance, each layer runs as one
+    /// fused operation.
+    pub fn forward_stacked(
+        &self,
+        z: Tensor<2>,
+        steps: usize,
+        feed: Feed<'_>,
+        mut train: Option<(&mut StdRng, f64)>,
+    ) -> Tensor<3> {
+        let known = match feed {
+            Feed::Teacher { targets, ratio } if ratio >= 1.0 || train.is_none() => {
+                Some(Some(targets))
+            }
+            Feed::Zeros => Some(None),
+            _ => None,
+        };
+        let (Kernel::Fused, Some(targets)) = (kernel(), known) else {
+            return stack_steps(self.forward(z, steps, feed, train));
+        };
+        let states = self.initial_states(z);
+        let batch = states[0].h.dims()[0];
+        let device = states[0].h.device();
+        let mut x: Tensor<3> = match targets {
+            // Step 0 gets zeros, step t the target of step t - 1.
+            Some(targets) => {
+                let zeros = Tensor::<2>::zeros([batch, self.channels()], &device);
+                let inputs: Vec<Tensor<2>> = std::iter::once(zeros)
+                    .chain(targets.iter().take(steps.saturating_sub(1)).cloned())
+                    .collect();
+                Tensor::stack(inputs, 0)
+            }
+            None => Tensor::zeros([steps, batch, self.channels()], &device),
+        };
+        let mask = Tensor::ones([steps, batch], &device);
+        let last = self.layers.len() - 1;
+        for (l, (cell, init)) in self.layers.iter().zip(states).enumerate() {
+            let (out, _) = run_fused(cell, x, mask.clone(), init, false);
+            x = match train.as_mut() {
+                Some((rng, p)) if l < last => {
+                    let [t, b, w] = out.dims();
+                    dropout_one(out.reshape([t * b, w]), *p, rng).reshape([t, b, w])
+                }
+                _ => out,
+            };
+        }
+        // [T, B, H] -> [B, T, C]
+        self.output.forward(x).swap_dims(0, 1)
     }
 
     /// Decodes `steps` steps from `z`; returns the per-step outputs `[B, C]` in target order.

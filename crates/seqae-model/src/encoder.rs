@@ -4,8 +4,10 @@ use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
 use rand::rngs::StdRng;
 
+use crate::cell::CellWeights;
 use crate::config::ModelConfig;
-use crate::layer::{RecurrentLayer, dropout};
+use crate::fused::{Kernel, kernel, run_fused, stack_masks};
+use crate::layer::{RecurrentLayer, dropout, dropout_one};
 use crate::tensor::linear;
 
 /// The encoder: `layers` recurrent layers (optionally bidirectional) and a linear map from the
@@ -50,6 +52,9 @@ impl Encoder {
         masks: &[Option<Tensor<2>>],
         mut train: Option<(&mut StdRng, f64)>,
     ) -> Tensor<2> {
+        if kernel() == Kernel::Fused {
+            return self.forward_fused(inputs, masks, train);
+        }
         let mut steps: Option<Vec<Tensor<2>>> = None;
         let mut finals = Vec::new();
         for (l, layer) in self.layers.iter().enumerate() {
@@ -65,5 +70,46 @@ impl Encoder {
         }
         let h = Tensor::cat(finals.into_iter().map(|s| s.h).collect(), 1);
         self.to_latent.forward(h)
+    }
+
+    /// [`forward`](Self::forward) with the fused layers (one operation per layer and
+    /// direction over the whole sequence).
+    fn forward_fused(
+        &self,
+        inputs: &[Tensor<2>],
+        masks: &[Option<Tensor<2>>],
+        mut train: Option<(&mut StdRng, f64)>,
+    ) -> Tensor<2> {
+        let [batch, _] = inputs[0].dims();
+        let steps = inputs.len();
+        let device = inputs[0].device();
+        let mask = stack_masks(masks, steps, batch, &device);
+        let mut x: Tensor<3> = Tensor::stack(inputs.to_vec(), 0);
+        let mut finals = Vec::new();
+        for (l, layer) in self.layers.iter().enumerate() {
+            let cells: Vec<(&CellWeights, bool)> = std::iter::once((&layer.fwd, false))
+                .chain(layer.bwd.iter().map(|c| (c, true)))
+                .collect();
+            let mut outs = Vec::new();
+            finals.clear();
+            for (cell, reverse) in cells {
+                let init = cell.zero_state(batch, &device);
+                let (out, fin) = run_fused(cell, x.clone(), mask.clone(), init, reverse);
+                outs.push(out);
+                finals.push(fin.h);
+            }
+            x = if outs.len() == 1 {
+                outs.pop().expect("one direction")
+            } else {
+                Tensor::cat(outs, 2)
+            };
+            if l + 1 < self.layers.len()
+                && let Some((rng, p)) = train.as_mut()
+            {
+                let [t, b, w] = x.dims();
+                x = dropout_one(x.reshape([t * b, w]), *p, rng).reshape([t, b, w]);
+            }
+        }
+        self.to_latent.forward(Tensor::cat(finals, 1))
     }
 }

@@ -187,7 +187,7 @@ fn build_report(
             .expect("json")
             .as_bytes(),
     )?;
-    let report = report_md(data_path, set, &summary, &model_cfg.cell.name().to_string());
+    let report = report_md(data_path, set, &summary, model_cfg.cell.name());
     write_atomic(&dir.join("report.md"), report.as_bytes())?;
     println!(
         "trained in {train_seconds:.1} s; k = {k}; silhouette {}; NMI {}; ARI {}",

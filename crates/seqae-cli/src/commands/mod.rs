@@ -1,5 +1,6 @@
 //! One module per command, and the pieces several commands share (model flags, loading a
 //! model, training with a progress bar, embedding).
+mod bench;
 pub mod cluster;
 mod demo;
 mod embed;
@@ -32,6 +33,7 @@ pub fn run(command: &Command) -> CliResult<()> {
         Command::Plot(a) => plot::run(a),
         Command::Evaluate(a) => evaluate::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Bench(a) => bench::run(a),
     }
 }
 

@@ -274,7 +274,7 @@ mod tests {
 
     #[test]
     fn train_sorts_before_test() {
-        let mut v = vec![
+        let mut v = [
             PathBuf::from("d/X_TEST.ts"),
             PathBuf::from("d/A.csv"),
             PathBuf::from("d/X_TRAIN.ts"),

@@ -1,0 +1,318 @@
+//! `seqae bench`: trains the PyTorch benchmark's model (encoder -> latent -> decoder fed the
+//! reversed target, teacher forcing) on its synthetic sines with Adam and clipping, after one
+//! warm-up epoch, then encodes in batches of 256; prints sequences per second and peak memory,
+//! and with `--peer` runs the PyTorch script in the same process tree for a side-by-side table.
+use crate::args::BenchArgs;
+use crate::error::{CliError, CliResult};
+use seqae_data::Normalization;
+use seqae_data::synthetic::Synthetic;
+use seqae_model::{
+    Backend, Cell, DecoderInput, Kernel, ModelConfig, SeqAe, TrainConfig, set_kernel,
+};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// What one benchmark run measured.
+#[derive(Clone, Debug, Default)]
+struct Measured {
+    train: f64,
+    encode: f64,
+    peak_mib: Option<f64>,
+    first_loss: f64,
+    last_loss: f64,
+}
+
+/// Runs the command.
+pub fn run(args: &BenchArgs) -> CliResult<()> {
+    if args.n == 0 || args.len == 0 || args.dim == 0 || args.batch == 0 || args.epochs == 0 {
+        return Err(CliError::Input(
+            "--n, --len, --dim, --batch and --epochs must be at least 1".into(),
+        ));
+    }
+    if args.threads == 0 {
+        return Err(CliError::Input("--threads must be at least 1".into()));
+    }
+    let cell = Cell::parse(&args.cell)?;
+    let backend = Backend::parse(&args.backend)?;
+    let kernel = Kernel::parse(&args.kernel)?;
+    // The peer's script is checked before the long run, so that a wrong path fails fast.
+    let peer = match &args.peer {
+        Some(python) => Some((python.clone(), peer_script(&args.peer_script)?)),
+        None => None,
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build_global()
+        .map_err(|e| CliError::Failed(format!("cannot size the thread pool: {e}")))?;
+    set_kernel(kernel);
+    let ours = bench(args, cell, backend)?;
+    let theirs = match &peer {
+        Some((python, script)) => Some(run_peer(python, script, args)?),
+        None => None,
+    };
+    let (train_flops, encode_flops) = recurrent_flops(cell, args);
+    if args.json {
+        let side = |m: &Measured| {
+            serde_json::json!({
+                "train_seq_per_s": m.train,
+                "encode_seq_per_s": m.encode,
+                "peak_mib": m.peak_mib,
+                "loss_first": m.first_loss,
+                "loss_last": m.last_loss,
+            })
+        };
+        let mut v = side(&ours);
+        v["cell"] = cell.name().into();
+        v["backend"] = backend.name().into();
+        v["kernel"] = kernel.name().into();
+        v["threads"] = args.threads.into();
+        v["train_recurrent_gflop_per_s"] = (ours.train * train_flops * 1e-9).into();
+        v["encode_recurrent_gflop_per_s"] = (ours.encode * encode_flops * 1e-9).into();
+        v["n"] = args.n.into();
+        v["len"] = args.len.into();
+        v["dim"] = args.dim.into();
+        v["hidden"] = args.hidden.into();
+        v["latent"] = args.latent.into();
+        v["batch"] = args.batch.into();
+        v["epochs"] = args.epochs.into();
+        if let Some(t) = &theirs {
+            v["peer"] = side(t);
+        }
+        println!("{v}");
+        return Ok(());
+    }
+    println!(
+        "seqae {} {} kernel={} cell={} n={} len={} dim={} hidden={} latent={} batch={} epochs={} threads={}",
+        env!("CARGO_PKG_VERSION"),
+        backend.name(),
+        kernel.name(),
+        cell.name(),
+        args.n,
+        args.len,
+        args.dim,
+        args.hidden,
+        args.latent,
+        args.batch,
+        args.epochs,
+        args.threads
+    );
+    let mib = |m: &Measured| m.peak_mib.map_or("?".to_string(), |v| format!("{v:.0}"));
+    println!(
+        "{:<10} {:>14} {:>14} {:>10} {:>18}",
+        "", "train seq/s", "encode seq/s", "peak MiB", "loss first->last"
+    );
+    let row = |name: &str, m: &Measured| {
+        println!(
+            "{:<10} {:>14.0} {:>14.0} {:>10} {:>18}",
+            name,
+            m.train,
+            m.encode,
+            mib(m),
+            format!("{:.4}->{:.4}", m.first_loss, m.last_loss)
+        )
+    };
+    row("seqae", &ours);
+    let gflops = |rate: f64, flops: f64| format!("{:.1}", rate * flops * 1e-9);
+    if let Some(t) = &theirs {
+        row("pytorch", t);
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+        let mem = match (ours.peak_mib, t.peak_mib) {
+            (Some(a), Some(b)) => format!("{:.2}", ratio(a, b)),
+            _ => "?".into(),
+        };
+        println!(
+            "{:<10} {:>14} {:>14} {:>10}",
+            "ratio",
+            format!("{:.2}x", ratio(ours.train, t.train)),
+            format!("{:.2}x", ratio(ours.encode, t.encode)),
+            mem
+        );
+    }
+    println!(
+        "recurrent GEMM work: training {} GFLOP/s, encoding {} GFLOP/s (seqae)",
+        gflops(ours.train, train_flops),
+        gflops(ours.encode, encode_flops)
+    );
+    Ok(())
+}
+
+/// Trains and encodes with seqae.
+fn bench(args: &BenchArgs, cell: Cell, backend: Backend) -> CliResult<Measured> {
+    let set = Synthetic::bench_sines(args.n, args.len, args.dim, args.seed).generate()?;
+    let model = ModelConfig {
+        cell,
+        hidden: args.hidden,
+        latent: args.latent,
+        layers: 1,
+        bidirectional: false,
+        dropout: 0.0,
+        decoder_input: DecoderInput::TeacherForcing { ratio: 1.0 },
+        reverse_target: true,
+    };
+    let train = TrainConfig {
+        epochs: args.epochs + 1,
+        batch_size: args.batch,
+        lr: 1e-3,
+        clip_norm: Some(1.0),
+        seed: args.seed,
+        val_fraction: 0.0,
+        patience: None,
+        plateau: None,
+        normalization: Normalization::None,
+        bucket: false,
+    };
+    let mut warm_end = Duration::ZERO;
+    let mut end = Duration::ZERO;
+    let mut losses = Vec::new();
+    let fitted = SeqAe::fit(&set, &model, &train, backend, &mut |r| {
+        if r.epoch == 1 {
+            warm_end = r.elapsed;
+        }
+        end = r.elapsed;
+        losses.push(r.train_loss);
+    })?;
+    let timed = (end - warm_end).as_secs_f64();
+    let start = Instant::now();
+    let z = fitted.model.embed(&set)?;
+    let encode_s = start.elapsed().as_secs_f64();
+    std::hint::black_box(z);
+    Ok(Measured {
+        train: (args.n * args.epochs) as f64 / timed,
+        encode: args.n as f64 / encode_s,
+        peak_mib: peak_mib(),
+        // The first timed epoch and the last, as the PyTorch script prints them.
+        first_loss: losses.get(1).copied().unwrap_or(f64::NAN),
+        last_loss: losses.last().copied().unwrap_or(f64::NAN),
+    })
+}
+
+/// Floating-point operations of the recurrent layers' matrix products per sequence, for
+/// training (forward and backward, encoder and decoder) and for encoding (encoder forward):
+/// per step and layer, `2 G H (C + H)` forward and twice that backward.
+fn recurrent_flops(cell: Cell, args: &BenchArgs) -> (f64, f64) {
+    let gh = (cell.gates() * args.hidden) as f64;
+    let per_step = 2.0 * gh * (args.dim + args.hidden) as f64;
+    let steps = args.len as f64;
+    (2.0 * 3.0 * per_step * steps, per_step * steps)
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB (Linux only).
+fn peak_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Finds the PyTorch script: as given, else relative to the repository root.
+fn peer_script(given: &Path) -> CliResult<PathBuf> {
+    if given.is_file() {
+        return Ok(given.to_path_buf());
+    }
+    if given.is_relative() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let candidate = root.join(given);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    Err(CliError::Input(format!(
+        "--peer-script {}: not found (the PyTorch benchmark script torch_seq_ae.py is not part \
+         of this repository; pass its path with --peer-script)",
+        given.display()
+    )))
+}
+
+/// Runs the PyTorch script with `python` and the same sizes, and reads its throughput and
+/// its peak resident memory.
+fn run_peer(python: &Path, script: &Path, args: &BenchArgs) -> CliResult<Measured> {
+    // runpy keeps the script unchanged and lets the same interpreter report its peak RSS.
+    let wrapper = "import runpy, resource, sys\n\
+                   script = sys.argv[1]\n\
+                   sys.argv = sys.argv[1:]\n\
+                   runpy.run_path(script, run_name='__main__')\n\
+                   print('peak_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n";
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(wrapper)
+        .arg(script)
+        .args([
+            "--cell",
+            &args.cell.to_ascii_lowercase(),
+            "--n",
+            &args.n.to_string(),
+            "--len",
+            &args.len.to_string(),
+            "--dim",
+            &args.dim.to_string(),
+            "--hidden",
+            &args.hidden.to_string(),
+            "--latent",
+            &args.latent.to_string(),
+            "--batch",
+            &args.batch.to_string(),
+            "--epochs",
+            &args.epochs.to_string(),
+            "--threads",
+            &args.threads.to_string(),
+        ])
+        .output()
+        .map_err(|e| CliError::Input(format!("--peer {}: cannot run: {e}", python.display())))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(CliError::Failed(format!(
+            "the PyTorch peer failed ({}): {}",
+            out.status,
+            stderr.lines().last().unwrap_or("")
+        )));
+    }
+    parse_peer(&stdout).ok_or_else(|| {
+        CliError::Failed(format!(
+            "cannot read the PyTorch peer's output: {}",
+            stdout.trim()
+        ))
+    })
+}
+
+/// Reads `train N seq/s, encode N seq/s, loss A->B` and `peak_rss_kb N` from the peer.
+fn parse_peer(text: &str) -> Option<Measured> {
+    let after = |key: &str| -> Option<&str> {
+        let at = text.find(key)? + key.len();
+        Some(text[at..].trim_start())
+    };
+    let number = |s: &str| -> Option<f64> {
+        let end = s
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
+            .unwrap_or(s.len());
+        s[..end].parse().ok()
+    };
+    let train = number(after("train ")?)?;
+    let encode = number(after("encode ")?)?;
+    let loss = after("loss ")?;
+    let (first, last) = loss.split_once("->")?;
+    Some(Measured {
+        train,
+        encode,
+        peak_mib: after("peak_rss_kb").and_then(number).map(|kb| kb / 1024.0),
+        first_loss: number(first)?,
+        last_loss: number(last)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_peer_output() {
+        let text = "torch 2.15.0 cpu cell=lstm n=64 len=16 dim=3 hidden=8 latent=4 batch=16: \
+                    train 1399 seq/s, encode 14177 seq/s, loss 0.5012->0.4123\npeak_rss_kb 204800\n";
+        let m = parse_peer(text).unwrap();
+        assert_eq!((m.train, m.encode), (1399.0, 14177.0));
+        assert_eq!((m.first_loss, m.last_loss), (0.5012, 0.4123));
+        assert_eq!(m.peak_mib, Some(200.0));
+        assert!(parse_peer("nothing").is_none());
+    }
+}

@@ -1,0 +1,308 @@
+//! The fused layer as a burn backend extension: one operation for the flex and ndarray
+//! backends, and one autodiff node (with [`host::backward`] as its backward pass) for their
+//! autodiff wrappers.
+// burn marks NdArray deprecated; the project still offers it.
+#![allow(deprecated)]
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{
+    Autodiff, Backend, Flex, NdArray, TensorMetadata, backend_extension, try_read_sync,
+};
+use burn::tensor::TensorData;
+
+use super::host::{self, CellMath, Dims, Gru, Lstm, Rnn, Saved, Weights};
+
+/// The fused recurrent layer of one direction.
+#[backend_extension(Autodiff, NdArray, Flex)]
+pub trait FusedRecurrentOps: Backend {
+    /// Runs cell `kind` (0 RNN, 1 LSTM, 2 GRU) over `x` `[T, B, C]` with `mask` `[T, B]`
+    /// from `h0`, `c0` `[B, H]`; returns `[T+1, B, H]`: the hidden state after each step in
+    /// time order, then the final LSTM cell state (zeros for other cells).
+    #[allow(clippy::too_many_arguments)]
+    fn fused_recurrent(
+        x: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        h0: FloatTensor<Self>,
+        c0: FloatTensor<Self>,
+        w_ih: FloatTensor<Self>,
+        w_hh: FloatTensor<Self>,
+        b_ih: FloatTensor<Self>,
+        b_hh: FloatTensor<Self>,
+        kind: usize,
+        reverse: bool,
+    ) -> FloatTensor<Self>;
+}
+
+/// A tensor's values on the host.
+fn host<B: Backend>(t: FloatTensor<B>) -> Vec<f32> {
+    try_read_sync(B::float_into_data(t))
+        .expect("a CPU tensor is readable at once")
+        .expect("tensor read")
+        .try_into_vec_as::<f32>()
+        .expect("f32 values")
+}
+
+/// Host values back into a tensor of `shape` on `device`.
+fn device<B: Backend>(
+    v: Vec<f32>,
+    shape: Vec<usize>,
+    device: &burn::backend::tensor::Device<B>,
+) -> FloatTensor<B> {
+    B::float_from_data(TensorData::new(v, shape), device)
+}
+
+/// Everything a forward call reads, on the host.
+struct Inputs {
+    dims: Dims,
+    x: Vec<f32>,
+    mask: Vec<f32>,
+    w_ih: Vec<f32>,
+    w_hh: Vec<f32>,
+    b_ih: Vec<f32>,
+    b_hh: Vec<f32>,
+}
+
+impl Inputs {
+    fn weights(&self) -> Weights<'_> {
+        Weights {
+            w_ih: &self.w_ih,
+            w_hh: &self.w_hh,
+            b_ih: &self.b_ih,
+            b_hh: &self.b_hh,
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_inputs<B: Backend>(
+    x: FloatTensor<B>,
+    mask: FloatTensor<B>,
+    w_ih: FloatTensor<B>,
+    w_hh: FloatTensor<B>,
+    b_ih: FloatTensor<B>,
+    b_hh: FloatTensor<B>,
+) -> Inputs {
+    let xs = x.shape();
+    let hidden = w_hh.shape()[0];
+    let dims = Dims {
+        steps: xs[0],
+        batch: xs[1],
+        input: xs[2],
+        hidden,
+    };
+    Inputs {
+        dims,
+        x: host::<B>(x),
+        mask: host::<B>(mask),
+        w_ih: host::<B>(w_ih),
+        w_hh: host::<B>(w_hh),
+        b_ih: host::<B>(b_ih),
+        b_hh: host::<B>(b_hh),
+    }
+}
+
+/// The forward pass for the cell `kind`.
+fn forward_kind(
+    kind: usize,
+    inp: &Inputs,
+    h0: &[f32],
+    c0: &[f32],
+    reverse: bool,
+    save: bool,
+) -> (Vec<f32>, Saved) {
+    fn run<M: CellMath>(
+        inp: &Inputs,
+        h0: &[f32],
+        c0: &[f32],
+        reverse: bool,
+        save: bool,
+    ) -> (Vec<f32>, Saved) {
+        host::forward::<M>(
+            inp.dims,
+            &inp.x,
+            &inp.mask,
+            h0,
+            c0,
+            inp.weights(),
+            reverse,
+            save,
+        )
+    }
+    match kind {
+        0 => run::<Rnn>(inp, h0, c0, reverse, save),
+        1 => run::<Lstm>(inp, h0, c0, reverse, save),
+        _ => run::<Gru>(inp, h0, c0, reverse, save),
+    }
+}
+
+/// The forward pass on any CPU backend (`save`: keep what the backward pass needs).
+#[allow(clippy::too_many_arguments)]
+fn forward_on<B: Backend>(
+    x: FloatTensor<B>,
+    mask: FloatTensor<B>,
+    h0: FloatTensor<B>,
+    c0: FloatTensor<B>,
+    w_ih: FloatTensor<B>,
+    w_hh: FloatTensor<B>,
+    b_ih: FloatTensor<B>,
+    b_hh: FloatTensor<B>,
+    kind: usize,
+    reverse: bool,
+    save: bool,
+) -> (FloatTensor<B>, Option<(Inputs, Saved)>) {
+    let dev = x.device();
+    let inp = read_inputs::<B>(x, mask, w_ih, w_hh, b_ih, b_hh);
+    let (h0, c0) = (host::<B>(h0), host::<B>(c0));
+    let (y, saved) = forward_kind(kind, &inp, &h0, &c0, reverse, save);
+    let d = inp.dims;
+    let y = device::<B>(y, vec![d.steps + 1, d.batch, d.hidden], &dev);
+    (y, save.then_some((inp, saved)))
+}
+
+macro_rules! cpu_backend {
+    ($b:ty) => {
+        impl FusedRecurrentOps for $b {
+            fn fused_recurrent(
+                x: FloatTensor<Self>,
+                mask: FloatTensor<Self>,
+                h0: FloatTensor<Self>,
+                c0: FloatTensor<Self>,
+                w_ih: FloatTensor<Self>,
+                w_hh: FloatTensor<Self>,
+                b_ih: FloatTensor<Self>,
+                b_hh: FloatTensor<Self>,
+                kind: usize,
+                reverse: bool,
+            ) -> FloatTensor<Self> {
+                forward_on::<Self>(
+                    x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, kind, reverse, false,
+                )
+                .0
+            }
+        }
+    };
+}
+cpu_backend!(Flex);
+cpu_backend!(NdArray);
+
+/// What the autodiff node keeps: the host inputs and activations (shared, read-only).
+#[derive(Clone)]
+struct NodeState {
+    data: std::sync::Arc<(Inputs, Saved)>,
+    kind: usize,
+    reverse: bool,
+}
+
+impl std::fmt::Debug for NodeState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "FusedRecurrentState({:?}, kind {})",
+            self.data.0.dims, self.kind
+        )
+    }
+}
+
+#[derive(Debug)]
+struct FusedBackward;
+
+impl<B: Backend> Backward<B, 7> for FusedBackward {
+    type State = NodeState;
+
+    fn backward(self, ops: Ops<Self::State, 7>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy_t = grads.consume::<B>(&ops.node);
+        let dev = dy_t.device();
+        let dy = host::<B>(dy_t);
+        let (inp, saved) = &*ops.state.data;
+        fn run<M: CellMath>(inp: &Inputs, saved: &Saved, dy: &[f32], reverse: bool) -> host::Grads {
+            host::backward::<M>(
+                inp.dims,
+                &inp.x,
+                &inp.mask,
+                inp.weights(),
+                saved,
+                dy,
+                reverse,
+            )
+        }
+        let reverse = ops.state.reverse;
+        let g = match ops.state.kind {
+            0 => run::<Rnn>(inp, saved, &dy, reverse),
+            1 => run::<Lstm>(inp, saved, &dy, reverse),
+            _ => run::<Gru>(inp, saved, &dy, reverse),
+        };
+        let d = inp.dims;
+        let gw = g.b_ih.len();
+        let parts = [
+            (g.x, vec![d.steps, d.batch, d.input]),
+            (g.h0, vec![d.batch, d.hidden]),
+            (g.c0, vec![d.batch, d.hidden]),
+            (g.w_ih, vec![d.input, gw]),
+            (g.w_hh, vec![d.hidden, gw]),
+            (g.b_ih, vec![gw]),
+            (g.b_hh, vec![gw]),
+        ];
+        for (parent, (v, shape)) in ops.parents.iter().zip(parts) {
+            if let Some(node) = parent {
+                grads.register::<B>(node.id, device::<B>(v, shape, &dev));
+            }
+        }
+    }
+}
+
+impl<B: FusedRecurrentOps, C: CheckpointStrategy> FusedRecurrentOps for Autodiff<B, C> {
+    fn fused_recurrent(
+        x: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        h0: FloatTensor<Self>,
+        c0: FloatTensor<Self>,
+        w_ih: FloatTensor<Self>,
+        w_hh: FloatTensor<Self>,
+        b_ih: FloatTensor<Self>,
+        b_hh: FloatTensor<Self>,
+        kind: usize,
+        reverse: bool,
+    ) -> FloatTensor<Self> {
+        let nodes = [
+            x.node(),
+            h0.node(),
+            c0.node(),
+            w_ih.node(),
+            w_hh.node(),
+            b_ih.node(),
+            b_hh.node(),
+        ];
+        let prims = (
+            x.into_primitive(),
+            mask.into_primitive(),
+            h0.into_primitive(),
+            c0.into_primitive(),
+            w_ih.into_primitive(),
+            w_hh.into_primitive(),
+            b_ih.into_primitive(),
+            b_hh.into_primitive(),
+        );
+        let (x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh) = prims;
+        match FusedBackward.prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let (y, kept) =
+                    forward_on::<B>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, kind, reverse, true);
+                let state = NodeState {
+                    data: std::sync::Arc::new(kept.expect("saved")),
+                    kind,
+                    reverse,
+                };
+                prep.finish(state, y)
+            }
+            OpsKind::UnTracked(prep) => {
+                let (y, _) = forward_on::<B>(
+                    x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, kind, reverse, false,
+                );
+                prep.finish(y)
+            }
+        }
+    }
+}

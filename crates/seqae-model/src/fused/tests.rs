@@ -1,0 +1,164 @@
+//! The fused layer against the reference one: outputs, final states and every gradient.
+use burn::tensor::{Device, Tensor};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::*;
+use crate::backend::Backend;
+use crate::layer::run_direction;
+use crate::tensor::{tensor, to_vec, uniform};
+
+/// `(steps, batch, input, hidden)`; batch 20 splits into two row blocks with two workers.
+const SIZES: [(usize, usize, usize, usize); 3] = [(1, 1, 1, 1), (5, 3, 2, 4), (9, 20, 3, 6)];
+
+struct Case {
+    values: Vec<Vec<f32>>,
+}
+
+/// Loss `sum(out R0) + sum(h R1) + sum(c R2)` and the gradients of every input, computed
+/// with the reference layer or the fused one.
+fn run(
+    cell: Cell,
+    size: (usize, usize, usize, usize),
+    masked: bool,
+    reverse: bool,
+    fused: bool,
+    backend: Backend,
+    seed: u64,
+) -> Case {
+    let (steps, batch, input, hidden) = size;
+    let dev: Device = backend.autodiff_device();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let cw = CellWeights::init(cell, input, hidden, &mut rng, &dev);
+    let x = tensor(
+        uniform(&mut rng, steps * batch * input, 1.0),
+        [steps, batch, input],
+        &dev,
+    )
+    .require_grad();
+    let h0 = tensor(
+        uniform(&mut rng, batch * hidden, 0.5),
+        [batch, hidden],
+        &dev,
+    )
+    .require_grad();
+    let c0 = tensor(
+        uniform(&mut rng, batch * hidden, 0.5),
+        [batch, hidden],
+        &dev,
+    )
+    .require_grad();
+    let r0 = tensor(
+        uniform(&mut rng, steps * batch * hidden, 1.0),
+        [steps, batch, hidden],
+        &dev,
+    );
+    let r1 = tensor(
+        uniform(&mut rng, batch * hidden, 1.0),
+        [batch, hidden],
+        &dev,
+    );
+    let r2 = tensor(
+        uniform(&mut rng, batch * hidden, 1.0),
+        [batch, hidden],
+        &dev,
+    );
+    // Row b has length steps - (b % steps) when masked.
+    let lens: Vec<usize> = (0..batch)
+        .map(|b| if masked { steps - b % steps } else { steps })
+        .collect();
+    let masks: Vec<Option<Tensor<2>>> = (0..steps)
+        .map(|t| {
+            let m: Vec<f32> = lens.iter().map(|&l| (t < l) as u8 as f32).collect();
+            (masked && m.contains(&0.0)).then(|| tensor(m, [batch, 1], &dev))
+        })
+        .collect();
+    let lstm = cell == Cell::Lstm;
+    let init = State {
+        h: h0.clone(),
+        c: lstm.then(|| c0.clone()),
+    };
+    let (out, fin) = if fused {
+        let mask = stack_masks(&masks, steps, batch, &dev);
+        run_fused(&cw, x.clone(), mask, init, reverse)
+    } else {
+        let inputs: Vec<Tensor<2>> = (0..steps)
+            .map(|t| x.clone().narrow(0, t, 1).reshape([batch, input]))
+            .collect();
+        let (outs, fin) = run_direction(&cw, &inputs, &masks, init, reverse);
+        (Tensor::stack::<3>(outs, 0), fin)
+    };
+    let mut loss = (out.clone() * r0).sum() + (fin.h.clone() * r1).sum();
+    if let Some(c) = fin.c.clone() {
+        loss = loss + (c * r2).sum();
+    }
+    let grads = loss.backward();
+    let mut values = vec![to_vec(out).unwrap(), to_vec(fin.h).unwrap()];
+    if let Some(c) = fin.c {
+        values.push(to_vec(c).unwrap());
+    }
+    values.push(to_vec(x.grad(&grads).unwrap()).unwrap());
+    values.push(to_vec(h0.grad(&grads).unwrap()).unwrap());
+    if lstm {
+        values.push(to_vec(c0.grad(&grads).unwrap()).unwrap());
+    }
+    for w in [cw.w_ih.val().grad(&grads), cw.w_hh.val().grad(&grads)] {
+        values.push(to_vec(w.unwrap()).unwrap());
+    }
+    for b in [cw.b_ih.val().grad(&grads), cw.b_hh.val().grad(&grads)] {
+        values.push(to_vec(b.unwrap()).unwrap());
+    }
+    Case { values }
+}
+
+#[test]
+fn fused_matches_reference_outputs_and_gradients() {
+    let names = ["out", "h", "c|dx", "..."];
+    for backend in Backend::ALL {
+        for cell in Cell::ALL {
+            for (s, &size) in SIZES.iter().enumerate() {
+                for masked in [false, true] {
+                    for reverse in [false, true] {
+                        let seed = 7 + s as u64;
+                        let a = run(cell, size, masked, reverse, false, backend, seed);
+                        let b = run(cell, size, masked, reverse, true, backend, seed);
+                        assert_eq!(a.values.len(), b.values.len());
+                        for (k, (u, v)) in a.values.iter().zip(&b.values).enumerate() {
+                            assert_eq!(u.len(), v.len());
+                            for (p, q) in u.iter().zip(v) {
+                                let tol = 1e-5 * (1.0 + p.abs());
+                                assert!(
+                                    (p - q).abs() <= tol,
+                                    "{backend} {cell} {size:?} masked {masked} reverse {reverse}: \
+                                     value set {k} ({}) reference {p} fused {q}",
+                                    names.get(k).unwrap_or(&"grad")
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Without autodiff (inference) the fused layer gives the same outputs.
+#[test]
+fn fused_inference_matches_reference() {
+    for cell in Cell::ALL {
+        let dev = Backend::Flex.device();
+        let mut rng = StdRng::seed_from_u64(3);
+        let cw = CellWeights::init(cell, 2, 5, &mut rng, &dev);
+        let x = tensor(uniform(&mut rng, 4 * 3 * 2, 1.0), [4, 3, 2], &dev);
+        let init = cw.zero_state(3, &dev);
+        let inputs: Vec<Tensor<2>> = (0..4)
+            .map(|t| x.clone().narrow(0, t, 1).reshape([3, 2]))
+            .collect();
+        let (r, _) = run_direction(&cw, &inputs, &[], init.clone(), false);
+        let (f, _) = run_fused(&cw, x, Tensor::ones([4, 3], &dev), init, false);
+        let r = to_vec(Tensor::stack::<3>(r, 0)).unwrap();
+        for (p, q) in r.iter().zip(to_vec(f).unwrap()) {
+            assert!((p - q).abs() < 1e-5, "{cell}: {p} vs {q}");
+        }
+    }
+}
