@@ -109,6 +109,16 @@ impl Table {
         }
     }
 
+    /// The label column: the user's choice, else a header column named `label` or `class`.
+    fn label_column(&self, path: &Path, options: &ReadOptions) -> Result<Option<usize>> {
+        self.column(
+            path,
+            options.label_column.as_ref(),
+            &["label", "class"],
+            "label",
+        )
+    }
+
     fn field_name(&self, j: usize) -> String {
         match &self.header {
             Some(h) => format!("column {} ('{}')", j + 1, h[j]),
@@ -143,12 +153,7 @@ pub fn read_wide(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
     };
     let skip: Vec<usize> = label_idx.into_iter().chain(id_idx).collect();
     let table = load(path, options, |row| has_text(row, &skip))?;
-    let label_col = table.column(
-        path,
-        options.label_column.as_ref(),
-        &["label", "class"],
-        "label",
-    )?;
+    let label_col = table.label_column(path, options)?;
     let id_col = table.column(path, options.id_column.as_ref(), &["id"], "id")?;
     let value_cols: Vec<usize> = (0..table.rows[0].1.len())
         .filter(|j| Some(*j) != label_col && Some(*j) != id_col)
@@ -211,12 +216,7 @@ pub fn read_long(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
             "time",
         )?
         .unwrap_or(1);
-    let label_col = table.column(
-        path,
-        options.label_column.as_ref(),
-        &["label", "class"],
-        "label",
-    )?;
+    let label_col = table.label_column(path, options)?;
     if id_col == time_col {
         return Err(DataError::file(
             path,
