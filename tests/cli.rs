@@ -491,7 +491,8 @@ fn bad_input_exits_2_with_one_clear_line() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        // Every temporary file or folder seqae makes is hidden (its name starts with a dot).
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
         .collect();
     assert!(
         leftovers.is_empty(),

@@ -134,7 +134,8 @@ pub struct ModelArgs {
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub dropout: f64,
     /// Decoder input: unconditioned (the latent vector alone must carry the sequence, which
-    /// gives the most informative embeddings), teacher-forcing or free-running.
+    /// gives the most informative embeddings), latent (the latent vector again at every step),
+    /// teacher-forcing or free-running.
     #[arg(long, default_value = "unconditioned")]
     pub decoder_input: String,
     /// With teacher forcing: probability of feeding the true previous value.

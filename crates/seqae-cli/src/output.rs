@@ -2,7 +2,7 @@
 //! without `--force`.
 use crate::error::{CliError, CliResult};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Refuses to write `path` when it exists and `force` is off.
 pub fn check_writable(path: &Path, force: bool) -> CliResult<()> {
@@ -25,26 +25,22 @@ pub fn check_writable(path: &Path, force: bool) -> CliResult<()> {
     Ok(())
 }
 
-/// A temporary path beside `path`, in the same folder so that a rename is atomic.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-}
-
-/// Writes `bytes` to `path` atomically.
+/// Writes `bytes` to `path` atomically: into a temporary file in the same folder, renamed
+/// over `path` when complete.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> CliResult<()> {
-    let tmp = temp_path(path);
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = tempfile::Builder::new()
+            .prefix(".seqae-")
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        f.as_file().sync_all()?;
+        f.persist(path).map_err(|e| e.error)?;
+        Ok::<_, std::io::Error>(())
     })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        CliError::Input(format!("{}: cannot write: {e}", path.display()))
-    })
+    result.map_err(|e| CliError::Input(format!("{}: cannot write: {e}", path.display())))
 }

@@ -48,6 +48,7 @@ impl AutoEncoder {
         );
         let feed = match (config.decoder_input, rng.is_some()) {
             (DecoderInput::Unconditioned, _) => Feed::Zeros,
+            (DecoderInput::Latent, _) => Feed::Latent,
             (DecoderInput::TeacherForcing { ratio }, true) => Feed::Teacher {
                 targets: &batch.targets,
                 ratio,

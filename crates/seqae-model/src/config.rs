@@ -80,6 +80,10 @@ pub enum DecoderInput {
     FreeRunning,
     /// Nothing (zeros): the decoder works from the latent state alone.
     Unconditioned,
+    /// The latent vector itself at every step (besides the initial state), so that the
+    /// conditioning does not fade over long sequences; like the unconditioned decoder, it sees
+    /// nothing of the target.
+    Latent,
 }
 
 /// The default is [`Unconditioned`](DecoderInput::Unconditioned): with teacher forcing the
@@ -93,17 +97,18 @@ impl Default for DecoderInput {
 }
 
 impl DecoderInput {
-    /// Parses `teacher-forcing` (or `teacher`, with `ratio`), `free-running` (or `free`) or
-    /// `unconditioned` (or `none`).
+    /// Parses `teacher-forcing` (or `teacher`, with `ratio`), `free-running` (or `free`),
+    /// `unconditioned` (or `none`) or `latent` (or `repeat`).
     pub fn parse(name: &str, ratio: f64) -> Result<DecoderInput> {
         match name.to_ascii_lowercase().replace('_', "-").as_str() {
             "teacher-forcing" | "teacher" | "tf" => Ok(DecoderInput::TeacherForcing { ratio }),
             "free-running" | "free" => Ok(DecoderInput::FreeRunning),
             "unconditioned" | "none" | "zeros" => Ok(DecoderInput::Unconditioned),
+            "latent" | "repeat" => Ok(DecoderInput::Latent),
             other => Err(ModelError::UnknownName {
                 what: "decoder input",
                 name: other.to_string(),
-                expected: "teacher-forcing, free-running or unconditioned",
+                expected: "teacher-forcing, free-running, unconditioned or latent",
             }),
         }
     }

@@ -6,7 +6,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 
 use crate::cell::{CellWeights, State};
-use crate::config::ModelConfig;
+use crate::config::{DecoderInput, ModelConfig};
 use crate::fused::{Kernel, kernel, run_fused};
 use crate::layer::{dropout, dropout_one, run_direction};
 use crate::loss::stack_steps;
@@ -27,6 +27,9 @@ pub enum Feed<'a> {
     Free,
     /// Zeros.
     Zeros,
+    /// The latent vector, at every step including the first (the first layer's input size is
+    /// then the latent size).
+    Latent,
 }
 
 /// The decoder: `z -> tanh(Linear) ->` the initial hidden state of each of the `layers`
@@ -47,11 +50,15 @@ impl Decoder {
     pub fn init(config: &ModelConfig, channels: usize, rng: &mut StdRng, device: &Device) -> Self {
         let h = config.hidden;
         let from_latent = linear(config.latent, config.layers * h, rng, device);
+        let first_input = match config.decoder_input {
+            DecoderInput::Latent => config.latent,
+            _ => channels,
+        };
         let layers = (0..config.layers)
             .map(|l| {
                 CellWeights::init(
                     config.cell,
-                    if l == 0 { channels } else { h },
+                    if l == 0 { first_input } else { h },
                     h,
                     rng,
                     device,
@@ -100,13 +107,13 @@ impl Decoder {
             Feed::Teacher { targets, ratio } if ratio >= 1.0 || train.is_none() => {
                 Some(Some(targets))
             }
-            Feed::Zeros => Some(None),
+            Feed::Zeros | Feed::Latent => Some(None),
             _ => None,
         };
         let (Kernel::Fused, Some(targets)) = (kernel(), known) else {
             return stack_steps(self.forward(z, steps, feed, train));
         };
-        let states = self.initial_states(z);
+        let states = self.initial_states(z.clone());
         let batch = states[0].h.dims()[0];
         let device = states[0].h.device();
         let mut x: Tensor<3> = match targets {
@@ -118,7 +125,13 @@ impl Decoder {
                     .collect();
                 Tensor::stack(inputs, 0)
             }
-            None => Tensor::zeros([steps, batch, self.channels()], &device),
+            None => match feed {
+                Feed::Latent => {
+                    let [b, l] = z.dims();
+                    z.unsqueeze_dim::<3>(0).expand([steps, b, l])
+                }
+                _ => Tensor::zeros([steps, batch, self.channels()], &device),
+            },
         };
         let mask = Tensor::ones([steps, batch], &device);
         let last = self.layers.len() - 1;
@@ -146,7 +159,7 @@ impl Decoder {
         feed: Feed<'_>,
         mut train: Option<(&mut StdRng, f64)>,
     ) -> Vec<Tensor<2>> {
-        let mut states = self.initial_states(z);
+        let mut states = self.initial_states(z.clone());
         let batch = states[0].h.dims()[0];
         let device = states[0].h.device();
         let zeros = Tensor::<2>::zeros([batch, self.channels()], &device);
@@ -154,6 +167,7 @@ impl Decoder {
         // Inputs known in advance: run layer by layer over the whole sequence.
         let known: Option<Vec<Tensor<2>>> = match feed {
             Feed::Zeros => Some(vec![zeros.clone(); steps]),
+            Feed::Latent => Some(vec![z.clone(); steps]),
             Feed::Teacher { targets, ratio } if ratio >= 1.0 || train.is_none() => Some(
                 std::iter::once(zeros.clone())
                     .chain(targets.iter().take(steps.saturating_sub(1)).cloned())
@@ -175,6 +189,7 @@ impl Decoder {
         let mut outputs: Vec<Tensor<2>> = Vec::with_capacity(steps);
         for t in 0..steps {
             let mut x = match (t, feed) {
+                (_, Feed::Latent) => z.clone(),
                 (0, _) | (_, Feed::Zeros) => zeros.clone(),
                 (_, Feed::Free) => outputs[t - 1].clone(),
                 (_, Feed::Teacher { targets, ratio }) => {

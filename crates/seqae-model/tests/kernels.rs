@@ -71,6 +71,7 @@ fn whole_model_agrees_across_kernels() {
             for decoder_input in [
                 DecoderInput::TeacherForcing { ratio: 1.0 },
                 DecoderInput::Unconditioned,
+                DecoderInput::Latent,
             ] {
                 let config = ModelConfig {
                     cell,

@@ -413,6 +413,7 @@ fn ragged_sequences_with_missing_values_round_trip() {
     for input in [
         DecoderInput::FreeRunning,
         DecoderInput::Unconditioned,
+        DecoderInput::Latent,
         DecoderInput::TeacherForcing { ratio: 0.5 },
     ] {
         let model = ModelConfig {

@@ -1,11 +1,9 @@
 //! Shared pieces of every chart: errors, options, output format, font registration, palette,
 //! markers, legends, axis ranges and atomic file writing.
 
-use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
@@ -885,7 +883,23 @@ pub(crate) fn render(
     ensure_font()?;
     let size = (opts.width, opts.height);
     let scale = text_scale(opts.width, opts.height);
-    let tmp = TempFile::create(path, format)?;
+    let io_err = |source: io::Error| PlotError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // The temporary file keeps the image extension: plotters picks the encoder by it.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".seqae-plot-")
+        .suffix(match format {
+            ImageFormat::Png => ".png",
+            ImageFormat::Svg => ".svg",
+        })
+        .tempfile_in(dir)
+        .map_err(io_err)?;
     match format {
         ImageFormat::Svg => {
             let mut svg = String::new();
@@ -895,95 +909,18 @@ pub(crate) fn render(
                 chart.draw(&root, scale)?;
                 root.present()?;
             }
-            let mut f = tmp.reopen()?;
-            f.write_all(svg.as_bytes()).map_err(|e| tmp.io_err(e))?;
-            f.sync_all().map_err(|e| tmp.io_err(e))?;
+            tmp.write_all(svg.as_bytes()).map_err(io_err)?;
         }
         ImageFormat::Png => {
-            {
-                let root = BitMapBackend::new(&tmp.path, size).into_drawing_area();
-                root.fill(&WHITE)?;
-                chart.draw(&root, scale)?;
-                root.present()?;
-            }
-            tmp.reopen()?.sync_all().map_err(|e| tmp.io_err(e))?;
+            let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
+            root.fill(&WHITE)?;
+            chart.draw(&root, scale)?;
+            root.present()?;
         }
     }
-    tmp.persist(path)
-}
-
-/// A temporary file next to the target, removed on drop unless persisted.
-struct TempFile {
-    path: PathBuf,
-    done: bool,
-}
-
-impl TempFile {
-    fn create(target: &Path, format: ImageFormat) -> Result<Self> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let ext = match format {
-            ImageFormat::Png => "png",
-            ImageFormat::Svg => "svg",
-        };
-        let mut last_err = None;
-        for _ in 0..16 {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = dir.join(format!(".{name}.{}-{n}.tmp.{ext}", std::process::id()));
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(_) => return Ok(Self { path, done: false }),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_err = Some(e),
-                Err(e) => {
-                    return Err(PlotError::Io {
-                        path: target.to_path_buf(),
-                        source: e,
-                    });
-                }
-            }
-        }
-        Err(PlotError::Io {
-            path: target.to_path_buf(),
-            source: last_err.unwrap_or_else(|| io::Error::other("no free temporary file name")),
-        })
-    }
-
-    fn reopen(&self) -> Result<File> {
-        OpenOptions::new()
-            .write(true)
-            .open(&self.path)
-            .map_err(|e| self.io_err(e))
-    }
-
-    fn io_err(&self, source: io::Error) -> PlotError {
-        PlotError::Io {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    fn persist(mut self, target: &Path) -> Result<()> {
-        fs::rename(&self.path, target).map_err(|source| PlotError::Io {
-            path: target.to_path_buf(),
-            source,
-        })?;
-        self.done = true;
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
+    tmp.as_file().sync_all().map_err(io_err)?;
+    tmp.persist(path).map_err(|e| io_err(e.error))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -45,23 +45,21 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
     }
     let data_path = args.data.clone().unwrap_or_else(default_data);
     let set = DataArgs::plain(&data_path).read()?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "seqae-demo".into());
-    let tmp = out.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::create_dir_all(&tmp)
-        .map_err(|e| CliError::Input(format!("{}: cannot create: {e}", tmp.display())))?;
-    let result = build_report(args, &data_path, &set, &tmp);
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Removed on drop, so a failed run leaves nothing behind.
+    let tmp = tempfile::Builder::new()
+        .prefix(".seqae-demo-")
+        .tempdir_in(parent)
+        .map_err(|e| CliError::Input(format!("{}: cannot create: {e}", parent.display())))?;
+    build_report(args, &data_path, &set, tmp.path())?;
     if out.exists() {
         std::fs::remove_dir_all(out)
             .map_err(|e| CliError::Failed(format!("{}: cannot replace: {e}", out.display())))?;
     }
-    std::fs::rename(&tmp, out).map_err(|e| {
+    std::fs::rename(tmp.keep(), out).map_err(|e| {
         CliError::Failed(format!(
             "{}: cannot move the report into place: {e}",
             out.display()

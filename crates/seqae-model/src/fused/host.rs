@@ -4,7 +4,7 @@
 //! Layouts (row-major): inputs `x` `[T, B, C]`, mask `[T, B]` (1 = valid step; a padded step
 //! carries the state), states `[B, H]`, `w_ih` `[C, G*H]`, `w_hh` `[H, G*H]`, biases `[G*H]`.
 //! The batch rows are independent, so each worker runs the whole sequence for a block of rows.
-use gemm::Parallelism;
+use super::small_gemm::{Packed, Strided, add_product, add_product_long};
 use rayon::prelude::*;
 
 /// Sizes of one fused call.
@@ -28,6 +28,9 @@ pub trait CellMath: Sync {
     const SAVED: usize;
     /// Whether the cell has a cell state (LSTM).
     const CELL_STATE: bool;
+    /// Whether every gate adds `xp` and `gh` (RNN, LSTM), so that their gradients are equal:
+    /// then [`CellMath::backward`] writes `dgx` only and leaves `dgh` empty.
+    const SHARED_GATE_GRADS: bool;
 
     /// One step: from the projected input `xp` (`x W_ih + b_ih`) and `gh` (`h W_hh + b_hh`),
     /// both `[G*H]`, and the previous state, writes the new state and the saved values.
@@ -116,6 +119,7 @@ impl CellMath for Rnn {
     const GATES: usize = 1;
     const SAVED: usize = 1;
     const CELL_STATE: bool = false;
+    const SHARED_GATE_GRADS: bool = true;
 
     #[inline(always)]
     fn forward(
@@ -148,21 +152,15 @@ impl CellMath for Rnn {
         dh_new: &[f32],
         _: &[f32],
         dgx: &mut [f32],
-        dgh: &mut [f32],
+        _: &mut [f32],
         _: &mut [f32],
         _: &mut [f32],
     ) {
         let n = dh_new.len();
-        let ([sv], [gx], [gh]) = (
-            blocks::<1>(saved, n),
-            blocks_mut::<1>(dgx, n),
-            blocks_mut::<1>(dgh, n),
-        );
+        let ([sv], [gx]) = (blocks::<1>(saved, n), blocks_mut::<1>(dgx, n));
         for j in 0..n {
             let v = sv[j];
-            let d = dh_new[j] * (1.0 - v * v);
-            gx[j] = d;
-            gh[j] = d;
+            gx[j] = dh_new[j] * (1.0 - v * v);
         }
     }
 }
@@ -174,6 +172,7 @@ impl CellMath for Lstm {
     const GATES: usize = 4;
     const SAVED: usize = 5;
     const CELL_STATE: bool = true;
+    const SHARED_GATE_GRADS: bool = true;
 
     #[inline(always)]
     fn forward(
@@ -215,14 +214,13 @@ impl CellMath for Lstm {
         dh_new: &[f32],
         dc_new: &[f32],
         dgx: &mut [f32],
-        dgh: &mut [f32],
+        _: &mut [f32],
         _: &mut [f32],
         dc: &mut [f32],
     ) {
         let n = dh_new.len();
         let [si, sf, sg, so, st] = blocks::<5>(saved, n);
         let [xi, xf, xg, xo] = blocks_mut::<4>(dgx, n);
-        let [hi, hf, hg, ho] = blocks_mut::<4>(dgh, n);
         let (c, dc_new, dc) = (&c[..n], &dc_new[..n], &mut dc[..n]);
         for j in 0..n {
             let (i, f, g, o, tc) = (si[j], sf[j], sg[j], so[j], st[j]);
@@ -234,7 +232,6 @@ impl CellMath for Lstm {
             let pg = dcn * i * (1.0 - g * g);
             let po = d_o * o * (1.0 - o);
             (xi[j], xf[j], xg[j], xo[j]) = (pi, pf, pg, po);
-            (hi[j], hf[j], hg[j], ho[j]) = (pi, pf, pg, po);
         }
     }
 }
@@ -247,6 +244,7 @@ impl CellMath for Gru {
     const GATES: usize = 3;
     const SAVED: usize = 4;
     const CELL_STATE: bool = false;
+    const SHARED_GATE_GRADS: bool = false;
 
     #[inline(always)]
     fn forward(
@@ -303,7 +301,7 @@ impl CellMath for Gru {
 }
 
 /// Whether the CPU has AVX2 and FMA (checked once).
-fn wide() -> bool {
+pub(super) fn wide() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         static WIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -402,62 +400,6 @@ impl Shared {
     }
 }
 
-/// `dst (+)= lhs * rhs` for `m x k` times `k x n`, each operand given by its row and column
-/// strides.
-#[allow(clippy::too_many_arguments)]
-fn matmul(
-    (m, n, k): (usize, usize, usize),
-    dst: &mut [f32],
-    accumulate: bool,
-    lhs: &[f32],
-    (lhs_rs, lhs_cs): (usize, usize),
-    rhs: &[f32],
-    (rhs_rs, rhs_cs): (usize, usize),
-    parallel: bool,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            dst[..m * n].fill(0.0);
-        }
-        return;
-    }
-    assert!(dst.len() >= m * n);
-    assert!(lhs.len() > (m - 1) * lhs_rs + (k - 1) * lhs_cs);
-    assert!(rhs.len() > (k - 1) * rhs_rs + (n - 1) * rhs_cs);
-    let par = if parallel && rayon::current_num_threads() > 1 {
-        Parallelism::Rayon(0)
-    } else {
-        Parallelism::None
-    };
-    // SAFETY: the bounds are checked above; dst is row-major `m x n`.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            par,
-        );
-    }
-}
-
 /// Blocks of batch rows, one per worker (at least 8 rows each).
 fn row_blocks(batch: usize) -> Vec<(usize, usize)> {
     let workers = rayon::current_num_threads().min(batch.div_ceil(8)).max(1);
@@ -524,15 +466,11 @@ pub fn forward<M: CellMath>(
     for _ in 0..steps * batch {
         xp.extend_from_slice(w.b_ih);
     }
-    matmul(
+    add_product_long(
         (steps * batch, gh_w, input),
+        Strided::rows(x, input),
+        &Packed::new(w.w_ih, gh_w, (input, gh_w)),
         &mut xp,
-        true,
-        x,
-        (input, 1),
-        w.w_ih,
-        (gh_w, 1),
-        true,
     );
 
     let mut y = vec![0.0f32; (steps + 1) * batch * hidden];
@@ -550,6 +488,7 @@ pub fn forward<M: CellMath>(
         Shared::new(&mut saved.c_prev),
         Shared::new(&mut saved.acts),
     );
+    let w_hh = Packed::new(w.w_hh, gh_w, (hidden, gh_w));
     row_blocks(batch).into_par_iter().for_each(|(r0, nb)| {
         let mut h = h0[r0 * hidden..(r0 + nb) * hidden].to_vec();
         let mut c = if M::CELL_STATE {
@@ -574,15 +513,12 @@ pub fn forward<M: CellMath>(
             for row in gh.chunks_exact_mut(gh_w) {
                 row.copy_from_slice(w.b_hh);
             }
-            matmul(
+            add_product(
                 (nb, gh_w, hidden),
+                Strided::rows(&h, hidden),
+                (&w_hh, 0),
                 &mut gh,
-                true,
-                &h,
-                (hidden, 1),
-                w.w_hh,
-                (gh_w, 1),
-                false,
+                gh_w,
             );
             let mut acts = if save {
                 Some(unsafe { pa.rows(first, nb, sw) })
@@ -662,7 +598,13 @@ pub fn backward<M: CellMath>(
     let gh_w = M::GATES * hidden;
     let sw = M::SAVED * hidden;
     let mut dgx = vec![0.0f32; steps * batch * gh_w];
-    let mut dgh = vec![0.0f32; steps * batch * gh_w];
+    let mut dgh = if M::SHARED_GATE_GRADS {
+        Vec::new()
+    } else {
+        vec![0.0f32; steps * batch * gh_w]
+    };
+    // W_hh^T `[G*H, H]` for the per-step product.
+    let w_hh_t = Packed::transposed(w.w_hh, (gh_w, hidden));
     let mut dh0 = vec![0.0f32; batch * hidden];
     let mut dc0 = vec![0.0f32; batch * hidden];
     let (pgx, pgh, ph0, pc0) = (
@@ -687,7 +629,11 @@ pub fn backward<M: CellMath>(
             let first = t * batch + r0;
             // SAFETY: rows first..first+nb of step t belong to this worker alone.
             let gx = unsafe { pgx.rows(first, nb, gh_w) };
-            let gh = unsafe { pgh.rows(first, nb, gh_w) };
+            let gh = if M::SHARED_GATE_GRADS {
+                &mut [][..]
+            } else {
+                unsafe { pgh.rows(first, nb, gh_w) }
+            };
             for b in 0..nb {
                 let hs = b * hidden..(b + 1) * hidden;
                 let m = mask[first + b];
@@ -714,21 +660,18 @@ pub fn backward<M: CellMath>(
                     &dh_new,
                     &dc_new,
                     &mut gx[b * gh_w..(b + 1) * gh_w],
-                    &mut gh[b * gh_w..(b + 1) * gh_w],
+                    gh.get_mut(b * gh_w..(b + 1) * gh_w).unwrap_or_default(),
                     &mut dh[hs.clone()],
                     &mut dc[hs],
                 );
             }
             // dh += dgh W_hh^T
-            matmul(
+            add_product(
                 (nb, hidden, gh_w),
+                Strided::rows(if M::SHARED_GATE_GRADS { gx } else { gh }, gh_w),
+                (&w_hh_t, 0),
                 &mut dh,
-                true,
-                gh,
-                (gh_w, 1),
-                w.w_hh,
-                (1, gh_w),
-                false,
+                hidden,
             );
         }
         unsafe { ph0.rows(r0, nb, hidden) }.copy_from_slice(&dh);
@@ -744,45 +687,44 @@ pub fn backward<M: CellMath>(
         b_ih: vec![0.0; gh_w],
         b_hh: vec![0.0; gh_w],
     };
-    // Weight gradients as GEMMs over all steps at once.
-    matmul(
+    // Weight gradients as products over all steps at once.
+    let dgx_packed = Packed::new(&dgx, gh_w, (rows, gh_w));
+    let dgh_packed = (!M::SHARED_GATE_GRADS).then(|| Packed::new(&dgh, gh_w, (rows, gh_w)));
+    add_product_long(
         (input, gh_w, rows),
+        Strided::transposed(x, input),
+        &dgx_packed,
         &mut g.w_ih,
-        false,
-        x,
-        (1, input),
-        &dgx,
-        (gh_w, 1),
-        true,
     );
-    matmul(
+    add_product_long(
         (hidden, gh_w, rows),
+        Strided::transposed(&saved.h_prev, hidden),
+        dgh_packed.as_ref().unwrap_or(&dgx_packed),
         &mut g.w_hh,
-        false,
-        &saved.h_prev,
-        (1, hidden),
-        &dgh,
-        (gh_w, 1),
-        true,
     );
-    matmul(
+    let dgh = if M::SHARED_GATE_GRADS { &dgx } else { &dgh };
+    add_product_long(
         (rows, input, gh_w),
+        Strided::rows(&dgx, gh_w),
+        &Packed::transposed(w.w_ih, (gh_w, input)),
         &mut g.x,
-        false,
-        &dgx,
-        (gh_w, 1),
-        w.w_ih,
-        (1, gh_w),
-        true,
     );
-    for (src, dst) in [(&dgx, &mut g.b_ih), (&dgh, &mut g.b_hh)] {
-        for row in src.chunks_exact(gh_w) {
-            for (a, b) in dst.iter_mut().zip(row) {
-                *a += b;
-            }
-        }
+    add_column_sums(&dgx, &mut g.b_ih);
+    if M::SHARED_GATE_GRADS {
+        g.b_hh.copy_from_slice(&g.b_ih);
+    } else {
+        add_column_sums(dgh, &mut g.b_hh);
     }
     g
+}
+
+/// `dst[j] += sum_i src[i, j]` for `src` row-major with rows as long as `dst`.
+fn add_column_sums(src: &[f32], dst: &mut [f32]) {
+    for row in src.chunks_exact(dst.len()) {
+        for (a, b) in dst.iter_mut().zip(row) {
+            *a += b;
+        }
+    }
 }
 
 #[cfg(test)]

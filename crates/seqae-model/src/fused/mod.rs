@@ -1,5 +1,5 @@
 //! Fused CPU recurrent layers: one autodiff node per layer and direction, with hand-written
-//! backpropagation through time on host `f32` buffers (GEMMs by the `gemm` crate).
+//! backpropagation through time on host `f32` buffers (products by [`small_gemm`]).
 //!
 //! [`Kernel`] chooses, for the whole process, whether the encoder and decoder run the
 //! reference layers ([`crate::layer::run_direction`], built from burn tensor operations) or
@@ -59,6 +59,7 @@ pub fn kernel() -> Kernel {
 
 pub mod host;
 pub mod op;
+mod small_gemm;
 
 use burn::backend::Dispatch;
 use burn::tensor::Tensor;

@@ -1,0 +1,342 @@
+//! The products of the recurrence: `c += a b` where `c` is narrow enough to tile, namely the
+//! per-step products (one worker's batch rows, a few dozen, times a weight matrix) and the
+//! recurrent weight gradient (`h^T dg`, summed over every step). `b` is first rearranged into
+//! column panels ([`Packed`]), so that the tile loop reads it front to back (row-major weights
+//! have a power-of-two row length, and reading down their columns thrashes the L1 cache); a
+//! tile of `c` (4 rows by 16 columns) stays in registers over the whole sum. The loop is
+//! compiled for AVX2 and FMA when the CPU has them.
+use rayon::prelude::*;
+
+/// Rows of `c` in one register tile.
+const TILE_ROWS: usize = 4;
+/// Columns of `c` in one register tile (two 8-lane vectors), and of a [`Packed`] panel.
+const TILE_COLS: usize = 16;
+/// Sums over `k` run in slices this long, so that the slice of `b` in use stays in cache.
+const K_BLOCK: usize = 256;
+
+/// The left operand: element `(i, p)` is `data[i * row + p * col]` (so a transposed
+/// row-major matrix is `row = 1`, `col = its row length`).
+#[derive(Clone, Copy, Debug)]
+pub struct Strided<'a> {
+    /// The values.
+    pub data: &'a [f32],
+    /// Distance between consecutive rows.
+    pub row: usize,
+    /// Distance between consecutive columns.
+    pub col: usize,
+}
+
+impl<'a> Strided<'a> {
+    /// A row-major operand.
+    pub fn rows(data: &'a [f32], stride: usize) -> Self {
+        Strided {
+            data,
+            row: stride,
+            col: 1,
+        }
+    }
+
+    /// The transpose of the row-major `data` with rows of `width` values.
+    pub fn transposed(data: &'a [f32], width: usize) -> Self {
+        Strided {
+            data,
+            row: 1,
+            col: width,
+        }
+    }
+}
+
+/// The right operand `b` (`k x n`) in column panels of 16: panel `q` holds, row after row,
+/// columns `16 q .. 16 q + 16` (zeros past `n`).
+#[derive(Clone, Debug)]
+pub struct Packed {
+    data: Vec<f32>,
+    k: usize,
+    n: usize,
+}
+
+impl Packed {
+    /// Packs `b` (`k x n`, `a.data[i * stride + j]` is element `(i, j)`).
+    pub fn new(b: &[f32], stride: usize, (k, n): (usize, usize)) -> Packed {
+        let panels = n.div_ceil(TILE_COLS);
+        let mut data = vec![0.0f32; panels * k * TILE_COLS];
+        if k > 0 && n > 0 {
+            assert!(b.len() >= (k - 1) * stride + n, "b is too short");
+            data.par_chunks_mut(k * TILE_COLS)
+                .enumerate()
+                .for_each(|(q, panel)| {
+                    let (j0, w) = (q * TILE_COLS, TILE_COLS.min(n - q * TILE_COLS));
+                    for (p, dst) in panel.chunks_exact_mut(TILE_COLS).enumerate() {
+                        dst[..w].copy_from_slice(&b[p * stride + j0..][..w]);
+                    }
+                });
+        }
+        Packed { data, k, n }
+    }
+
+    /// The packed transpose of `b` (`n x k`, row-major with rows of `k`).
+    pub fn transposed(b: &[f32], (k, n): (usize, usize)) -> Packed {
+        let mut t = vec![0.0f32; k * n];
+        for (j, row) in b.chunks_exact(k).take(n).enumerate() {
+            for (p, &v) in row.iter().enumerate() {
+                t[p * n + j] = v;
+            }
+        }
+        Packed::new(&t, n, (k, n))
+    }
+}
+
+/// `c += a b` for `a` `m x k` and rows `p0 .. p0 + k` of `b`; `c` is row-major `m x n` (`n`
+/// at most `b`'s) with row stride `c_stride`.
+pub fn add_product(
+    (m, n, k): (usize, usize, usize),
+    a: Strided<'_>,
+    (b, p0): (&Packed, usize),
+    c: &mut [f32],
+    c_stride: usize,
+) {
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    assert!(
+        a.data.len() > (m - 1) * a.row + (k - 1) * a.col,
+        "a is too short"
+    );
+    assert!(n <= b.n && p0 + k <= b.k, "b is too small");
+    assert!(c.len() >= (m - 1) * c_stride + n, "c is too short");
+    #[cfg(target_arch = "x86_64")]
+    if super::host::wide() {
+        #[target_feature(enable = "avx2,fma")]
+        fn run(
+            d: (usize, usize, usize),
+            a: Strided<'_>,
+            b: (&Packed, usize),
+            c: &mut [f32],
+            cs: usize,
+        ) {
+            product::<true>(d, a, b, c, cs)
+        }
+        // SAFETY: the CPU has the features (checked by `wide`).
+        return unsafe { run((m, n, k), a, (b, p0), c, c_stride) };
+    }
+    product::<false>((m, n, k), a, (b, p0), c, c_stride)
+}
+
+/// `c += a b` like [`add_product`] for a large product (`c` contiguous): the rows of `c` are
+/// shared out over the rayon pool and a long sum runs in slices of `k`.
+pub fn add_product_long(
+    (m, n, k): (usize, usize, usize),
+    a: Strided<'_>,
+    b: &Packed,
+    c: &mut [f32],
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let workers = rayon::current_num_threads().max(1);
+    let per = m.div_ceil(workers).next_multiple_of(TILE_ROWS).min(m);
+    c[..m * n]
+        .par_chunks_mut(per * n)
+        .enumerate()
+        .for_each(|(w, part)| {
+            let rows = part.len() / n;
+            let a_part = Strided {
+                data: &a.data[w * per * a.row..],
+                ..a
+            };
+            for p0 in (0..k).step_by(K_BLOCK) {
+                let kc = K_BLOCK.min(k - p0);
+                let a_block = Strided {
+                    data: &a_part.data[p0 * a.col..],
+                    ..a
+                };
+                add_product((rows, n, kc), a_block, (b, p0), part, n);
+            }
+        });
+}
+
+/// `x * y + z`, as one fused instruction where the caller is compiled with FMA.
+#[inline(always)]
+fn madd<const FMA: bool>(x: f32, y: f32, z: f32) -> f32 {
+    if FMA { x.mul_add(y, z) } else { x * y + z }
+}
+
+#[inline(always)]
+fn product<const FMA: bool>(
+    (m, n, k): (usize, usize, usize),
+    a: Strided<'_>,
+    b: (&Packed, usize),
+    c: &mut [f32],
+    cs: usize,
+) {
+    let mut r = 0;
+    while r + TILE_ROWS <= m {
+        row_block::<TILE_ROWS, FMA>(r, (n, k), a, b, c, cs);
+        r += TILE_ROWS;
+    }
+    match m - r {
+        1 => row_block::<1, FMA>(r, (n, k), a, b, c, cs),
+        2 => row_block::<2, FMA>(r, (n, k), a, b, c, cs),
+        3 => row_block::<3, FMA>(r, (n, k), a, b, c, cs),
+        _ => {}
+    }
+}
+
+/// Rows `r0..r0 + R` of `c`, tile by tile across the columns.
+#[inline(always)]
+fn row_block<const R: usize, const FMA: bool>(
+    r0: usize,
+    (n, k): (usize, usize),
+    a: Strided<'_>,
+    (b, p0): (&Packed, usize),
+    c: &mut [f32],
+    cs: usize,
+) {
+    let a = Strided {
+        data: &a.data[r0 * a.row..],
+        ..a
+    };
+    for (q, j) in (0..n).step_by(TILE_COLS).enumerate() {
+        let panel = &b.data[(q * b.k + p0) * TILE_COLS..][..k * TILE_COLS];
+        let width = TILE_COLS.min(n - j);
+        let c = &mut c[r0 * cs + j..];
+        tile::<R, FMA>(a, k, panel, c, (cs, width));
+    }
+}
+
+/// One `R x 16` tile of `c` (its first `width` columns), held in registers over the sum.
+#[inline(always)]
+fn tile<const R: usize, const FMA: bool>(
+    a: Strided<'_>,
+    k: usize,
+    panel: &[f32],
+    c: &mut [f32],
+    (cs, width): (usize, usize),
+) {
+    if width == TILE_COLS {
+        return full_tile::<R, FMA>(a, k, panel, c, cs);
+    }
+    // A partial tile: through a zero-padded copy.
+    let mut pad = [[0.0f32; TILE_COLS]; R];
+    for (i, row) in pad.iter_mut().enumerate() {
+        row[..width].copy_from_slice(&c[i * cs..][..width]);
+    }
+    full_tile::<R, FMA>(a, k, panel, pad.as_flattened_mut(), TILE_COLS);
+    for (i, row) in pad.iter().enumerate() {
+        c[i * cs..][..width].copy_from_slice(&row[..width]);
+    }
+}
+
+/// [`tile`] for all 16 columns.
+#[inline(always)]
+fn full_tile<const R: usize, const FMA: bool>(
+    a: Strided<'_>,
+    k: usize,
+    panel: &[f32],
+    c: &mut [f32],
+    cs: usize,
+) {
+    // `add_product` checked that every `a` element read here is in bounds.
+    debug_assert!(a.data.len() > (R - 1) * a.row + (k - 1) * a.col);
+    let mut acc = [[0.0f32; TILE_COLS]; R];
+    for (i, row) in acc.iter_mut().enumerate() {
+        row.copy_from_slice(&c[i * cs..][..TILE_COLS]);
+    }
+    let (rows, _) = panel.as_chunks::<TILE_COLS>();
+    for (p, bp) in rows.iter().enumerate() {
+        for (i, row) in acc.iter_mut().enumerate() {
+            // SAFETY: in bounds, see above.
+            let x = unsafe { *a.data.get_unchecked(i * a.row + p * a.col) };
+            for (v, &y) in row.iter_mut().zip(bp) {
+                *v = madd::<FMA>(x, y, *v);
+            }
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        c[i * cs..][..TILE_COLS].copy_from_slice(row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against the textbook triple loop in f64, for odd sizes and strides.
+    #[test]
+    fn matches_the_triple_loop() {
+        let mut seed = 7u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        };
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (3, 17, 5),
+            (4, 16, 64),
+            (7, 40, 33),
+            (32, 256, 64),
+        ] {
+            let (lda, ldb, ldc) = (k + 3, n + 1, n + 2);
+            let a: Vec<f32> = (0..m * lda).map(|_| next()).collect();
+            let b: Vec<f32> = (0..k * ldb).map(|_| next()).collect();
+            let c0: Vec<f32> = (0..m * ldc).map(|_| next()).collect();
+            let mut c = c0.clone();
+            add_product(
+                (m, n, k),
+                Strided::rows(&a, lda),
+                (&Packed::new(&b, ldb, (k, n)), 0),
+                &mut c,
+                ldc,
+            );
+            for i in 0..m {
+                for j in 0..ldc {
+                    let want = if j < n {
+                        c0[i * ldc + j] as f64
+                            + (0..k)
+                                .map(|p| a[i * lda + p] as f64 * b[p * ldb + j] as f64)
+                                .sum::<f64>()
+                    } else {
+                        c0[i * ldc + j] as f64 // outside the product: untouched
+                    };
+                    let got = c[i * ldc + j] as f64;
+                    assert!((got - want).abs() < 1e-5, "({m},{n},{k}) at ({i},{j})");
+                }
+            }
+        }
+    }
+    /// The long-sum product with a transposed `a` (the weight-gradient shape) against f64.
+    #[test]
+    fn long_sums_with_transposed_a() {
+        let mut seed = 11u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        };
+        for &(m, n, k) in &[(3, 40, 1000), (13, 24, 600), (64, 192, 700)] {
+            // a^T is stored as k rows of m values; b as k rows of n.
+            let at: Vec<f32> = (0..k * m).map(|_| next()).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| next()).collect();
+            let c0: Vec<f32> = (0..m * n).map(|_| next()).collect();
+            let mut c = c0.clone();
+            add_product_long(
+                (m, n, k),
+                Strided::transposed(&at, m),
+                &Packed::new(&b, n, (k, n)),
+                &mut c,
+            );
+            for i in 0..m {
+                for j in 0..n {
+                    let want = c0[i * n + j] as f64
+                        + (0..k)
+                            .map(|p| at[p * m + i] as f64 * b[p * n + j] as f64)
+                            .sum::<f64>();
+                    let got = c[i * n + j] as f64;
+                    assert!(
+                        (got - want).abs() < 1e-4,
+                        "({m},{n},{k}) at ({i},{j}): {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+}
