@@ -93,6 +93,29 @@ impl Decoder {
             .collect()
     }
 
+    /// The input of every step when it does not depend on the decoder's own outputs (zeros,
+    /// the latent vector, or full teacher forcing; step 0 of teacher forcing gets zeros, step
+    /// `t` the target of step `t - 1`), else `None`.
+    fn known_inputs(
+        &self,
+        z: &Tensor<2>,
+        steps: usize,
+        feed: Feed<'_>,
+        training: bool,
+    ) -> Option<Vec<Tensor<2>>> {
+        let zeros = || Tensor::<2>::zeros([z.dims()[0], self.channels()], &z.device());
+        match feed {
+            Feed::Zeros => Some(vec![zeros(); steps]),
+            Feed::Latent => Some(vec![z.clone(); steps]),
+            Feed::Teacher { targets, ratio } if ratio >= 1.0 || !training => Some(
+                std::iter::once(zeros())
+                    .chain(targets.iter().take(steps.saturating_sub(1)).cloned())
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
     /// Decodes `steps` steps from `z` like [`forward`](Self::forward), stacked as
     /// `[B, T, C]`; with the fused kernel and inputs known in advance, each layer runs as one
     /// fused operation.
@@ -103,36 +126,14 @@ impl Decoder {
         feed: Feed<'_>,
         mut train: Option<(&mut StdRng, f64)>,
     ) -> Tensor<3> {
-        let known = match feed {
-            Feed::Teacher { targets, ratio } if ratio >= 1.0 || train.is_none() => {
-                Some(Some(targets))
-            }
-            Feed::Zeros | Feed::Latent => Some(None),
-            _ => None,
-        };
-        let (Kernel::Fused, Some(targets)) = (kernel(), known) else {
+        let known = self.known_inputs(&z, steps, feed, train.is_some());
+        let (Kernel::Fused, Some(inputs)) = (kernel(), known) else {
             return stack_steps(self.forward(z, steps, feed, train));
         };
-        let states = self.initial_states(z.clone());
+        let states = self.initial_states(z);
         let batch = states[0].h.dims()[0];
         let device = states[0].h.device();
-        let mut x: Tensor<3> = match targets {
-            // Step 0 gets zeros, step t the target of step t - 1.
-            Some(targets) => {
-                let zeros = Tensor::<2>::zeros([batch, self.channels()], &device);
-                let inputs: Vec<Tensor<2>> = std::iter::once(zeros)
-                    .chain(targets.iter().take(steps.saturating_sub(1)).cloned())
-                    .collect();
-                Tensor::stack(inputs, 0)
-            }
-            None => match feed {
-                Feed::Latent => {
-                    let [b, l] = z.dims();
-                    z.unsqueeze_dim::<3>(0).expand([steps, b, l])
-                }
-                _ => Tensor::zeros([steps, batch, self.channels()], &device),
-            },
-        };
+        let mut x: Tensor<3> = Tensor::stack(inputs, 0);
         let mask = Tensor::ones([steps, batch], &device);
         let last = self.layers.len() - 1;
         for (l, (cell, init)) in self.layers.iter().zip(states).enumerate() {
@@ -165,17 +166,7 @@ impl Decoder {
         let zeros = Tensor::<2>::zeros([batch, self.channels()], &device);
         let last = self.layers.len() - 1;
         // Inputs known in advance: run layer by layer over the whole sequence.
-        let known: Option<Vec<Tensor<2>>> = match feed {
-            Feed::Zeros => Some(vec![zeros.clone(); steps]),
-            Feed::Latent => Some(vec![z.clone(); steps]),
-            Feed::Teacher { targets, ratio } if ratio >= 1.0 || train.is_none() => Some(
-                std::iter::once(zeros.clone())
-                    .chain(targets.iter().take(steps.saturating_sub(1)).cloned())
-                    .collect(),
-            ),
-            _ => None,
-        };
-        if let Some(mut x) = known {
+        if let Some(mut x) = self.known_inputs(&z, steps, feed, train.is_some()) {
             for (l, (cell, init)) in self.layers.iter().zip(states).enumerate() {
                 let (out, _) = run_direction(cell, &x, &[], init, false);
                 x = match train.as_mut() {

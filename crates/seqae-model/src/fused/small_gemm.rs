@@ -261,14 +261,18 @@ fn full_tile<const R: usize, const FMA: bool>(
 mod tests {
     use super::*;
 
+    /// A seeded stream of values in [-0.5, 0.5).
+    fn uniform(mut seed: u32) -> impl FnMut() -> f32 {
+        move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        }
+    }
+
     /// Against the textbook triple loop in f64, for odd sizes and strides.
     #[test]
     fn matches_the_triple_loop() {
-        let mut seed = 7u32;
-        let mut next = move || {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-        };
+        let mut next = uniform(7);
         for &(m, n, k) in &[
             (1, 1, 1),
             (3, 17, 5),
@@ -307,11 +311,7 @@ mod tests {
     /// The long-sum product with a transposed `a` (the weight-gradient shape) against f64.
     #[test]
     fn long_sums_with_transposed_a() {
-        let mut seed = 11u32;
-        let mut next = move || {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-        };
+        let mut next = uniform(11);
         for &(m, n, k) in &[(3, 40, 1000), (13, 24, 600), (64, 192, 700)] {
             // a^T is stored as k rows of m values; b as k rows of n.
             let at: Vec<f32> = (0..k * m).map(|_| next()).collect();
