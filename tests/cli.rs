@@ -295,6 +295,9 @@ fn evaluate_reports_nmi_and_ari_per_seed() {
         assert!((-1.0..=1.0).contains(&x), "{key} = {x}");
     }
     assert_eq!(v["k"], 2);
+    // length 24: the automatic patch is one step; an explicit --epochs is kept as given
+    assert_eq!(v["model"]["patch"], serde_json::json!({"size": 1}));
+    assert_eq!(v["epochs"], 2);
 }
 
 #[test]
@@ -399,6 +402,17 @@ fn bad_input_exits_2_with_one_clear_line() {
             "0",
         ],
         "hidden",
+    );
+    bad(
+        &[
+            "train",
+            &dataset("Chinatown20"),
+            "--out",
+            s(&dir.path().join("m")),
+            "--patch",
+            "half",
+        ],
+        "patch must be auto or a whole number",
     );
     assert!(
         !dir.path().join("m").exists(),

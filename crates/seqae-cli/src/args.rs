@@ -122,7 +122,7 @@ pub struct ModelArgs {
     #[arg(long, allow_negative_numbers = true, default_value_t = 64)]
     pub hidden: usize,
     /// Size of the latent vector (the embedding).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 16)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 32)]
     pub latent: usize,
     /// Stacked recurrent layers in the encoder and the decoder.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
@@ -144,9 +144,14 @@ pub struct ModelArgs {
     /// Reconstruct in the same order instead of reversed.
     #[arg(long)]
     pub same_order: bool,
-    /// Passes over the data.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 100)]
-    pub epochs: usize,
+    /// Time steps read as one recurrent step: auto (at most 32 recurrent steps for the longest
+    /// sequence, so 1 up to length 32) or a size (1: every time step).
+    #[arg(long, default_value = "auto")]
+    pub patch: String,
+    /// Passes over the data [default: 100, and more on small data so that training makes at
+    /// least 2,000 updates].
+    #[arg(long, allow_negative_numbers = true)]
+    pub epochs: Option<usize>,
     /// Sequences per batch.
     #[arg(long, allow_negative_numbers = true, default_value_t = 32)]
     pub batch: usize,

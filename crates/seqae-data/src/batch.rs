@@ -60,6 +60,42 @@ impl Batch {
     pub fn size(&self) -> usize {
         self.indices.len()
     }
+
+    /// The batch read `patch` steps at a time: step `s` of the result holds steps
+    /// `s * patch .. (s + 1) * patch` of the input side by side (`patch * C` values, step-major),
+    /// so a sequence of length `L` becomes `ceil(L / patch)` steps. The values past the end of a
+    /// sequence in its last patch are padding (0, not observed). `patch` 1 (or 0) returns the
+    /// batch unchanged.
+    pub fn patched(self, patch: usize) -> Batch {
+        if patch <= 1 {
+            return self;
+        }
+        let (b, c) = (self.size(), self.channels);
+        let lengths: Vec<usize> = self.lengths.iter().map(|&l| l.div_ceil(patch)).collect();
+        let t_max = self.max_len.div_ceil(patch);
+        let width = patch * c;
+        let mut values = vec![0.0; b * t_max * width];
+        let mut mask = vec![0.0; b * t_max];
+        let mut observed = vec![0.0; b * t_max * width];
+        for row in 0..b {
+            // Steps 0..len of a row are contiguous in both layouts: only the row stride changes.
+            let src = row * self.max_len * c;
+            let dst = row * t_max * width;
+            let n = self.lengths[row] * c;
+            values[dst..dst + n].copy_from_slice(&self.values[src..src + n]);
+            observed[dst..dst + n].copy_from_slice(&self.observed[src..src + n]);
+            mask[row * t_max..row * t_max + lengths[row]].fill(1.0);
+        }
+        Batch {
+            indices: self.indices,
+            lengths,
+            max_len: t_max,
+            channels: width,
+            values,
+            mask,
+            observed,
+        }
+    }
 }
 
 /// How a set is cut into batches each epoch.
@@ -144,6 +180,32 @@ mod tests {
         assert_eq!(batch.values, vec![5.0, 6.0, 0.0, 0.0, 1.0, 2.0, 3.0, 0.0]);
         assert_eq!(batch.mask, vec![1.0, 0.0, 1.0, 1.0]);
         assert_eq!(batch.observed, vec![1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn patches_group_steps_and_pad_the_last_patch() {
+        let mut b = SequenceSetBuilder::new(2);
+        // 5 steps x 2 channels, one value missing; and 2 steps.
+        let long: Vec<f32> = vec![1.0, 2.0, 3.0, f32::NAN, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+        b.push(&long, None, None).unwrap();
+        b.push(&[11.0, 12.0, 13.0, 14.0], None, None).unwrap();
+        let set = b.finish().unwrap();
+        let p = Batch::gather(&set, &[0, 1]).patched(2);
+        assert_eq!((p.size(), p.max_len, p.channels), (2, 3, 4));
+        assert_eq!(p.lengths, vec![3, 1]);
+        #[rustfmt::skip]
+        assert_eq!(p.values, vec![
+            1.0, 2.0, 3.0, 0.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 0.0, 0.0,
+            11.0, 12.0, 13.0, 14.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        ]);
+        assert_eq!(p.mask, vec![1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
+        #[rustfmt::skip]
+        assert_eq!(p.observed, vec![
+            1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0,
+            1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        ]);
+        let same = Batch::gather(&set, &[0, 1]);
+        assert_eq!(same.clone().patched(1), same);
     }
 
     #[test]

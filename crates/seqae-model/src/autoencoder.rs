@@ -18,10 +18,12 @@ pub struct AutoEncoder {
 }
 
 impl AutoEncoder {
-    /// Random weights for data with `channels` channels, drawn from `rng`.
+    /// Random weights for data with `channels` channels, drawn from `rng`; the recurrent
+    /// layers read (and the decoder writes) `channels * config.patch_size()` values a step.
     pub fn init(config: &ModelConfig, channels: usize, rng: &mut StdRng, device: &Device) -> Self {
-        let encoder = Encoder::init(config, channels, rng, device);
-        let decoder = Decoder::init(config, channels, rng, device);
+        let width = channels * config.patch_size();
+        let encoder = Encoder::init(config, width, rng, device);
+        let decoder = Decoder::init(config, width, rng, device);
         AutoEncoder { encoder, decoder }
     }
 

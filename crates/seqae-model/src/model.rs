@@ -8,7 +8,7 @@ use seqae_data::{Batch, Normalizer, SequenceSet};
 use crate::autoencoder::AutoEncoder;
 use crate::backend::Backend;
 use crate::batch::{DeviceBatch, source_step};
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, Patch};
 use crate::error::{ModelError, Result};
 use crate::loss::per_sequence_sse;
 use crate::tensor::to_vec;
@@ -37,6 +37,11 @@ impl SeqAe {
         seed: u64,
     ) -> Result<SeqAe> {
         config.validate()?;
+        if config.patch == Patch::Auto {
+            return Err(ModelError::config(
+                "patch auto is chosen from the data when fitting; give a patch size",
+            ));
+        }
         if channels == 0 {
             return Err(ModelError::config(
                 "the data must have at least one channel",
@@ -125,19 +130,13 @@ impl SeqAe {
         let (norm, _) = self.normalizer.transform(set)?;
         let k = self.latent_dim();
         let mut out = vec![0.0; set.len() * k];
-        for_batches(
-            &norm,
-            self.config.reverse_target,
-            false,
-            &self.device(),
-            |db, idx| {
-                let z = to_vec(self.net.encode(db))?;
-                for (row, &i) in idx.iter().enumerate() {
-                    out[i * k..(i + 1) * k].copy_from_slice(&z[row * k..(row + 1) * k]);
-                }
-                Ok(())
-            },
-        )?;
+        for_batches(&norm, &self.config, false, &self.device(), |db, idx| {
+            let z = to_vec(self.net.encode(db))?;
+            for (row, &i) in idx.iter().enumerate() {
+                out[i * k..(i + 1) * k].copy_from_slice(&z[row * k..(row + 1) * k]);
+            }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -147,28 +146,24 @@ impl SeqAe {
         self.check(set)?;
         let (norm, scales) = self.normalizer.transform(set)?;
         let mut out = set.clone();
-        let c = self.channels;
-        for_batches(
-            &norm,
-            self.config.reverse_target,
-            false,
-            &self.device(),
-            |db, idx| {
-                let (_, y) = self.net.forward(db, &self.config, None);
-                let y = to_vec(y)?;
-                for (row, &i) in idx.iter().enumerate() {
-                    let len = db.lengths[row];
-                    let seq = out.sequence_mut(i);
-                    for t in 0..len {
-                        let s = source_step(t, len, db.reverse);
-                        let at = (row * db.steps + t) * c;
-                        seq[s * c..(s + 1) * c].copy_from_slice(&y[at..at + c]);
-                    }
-                    scales.invert(i, seq);
+        let (c, p) = (self.channels, self.config.patch_size());
+        for_batches(&norm, &self.config, false, &self.device(), |db, idx| {
+            let (_, y) = self.net.forward(db, &self.config, None);
+            let y = to_vec(y)?;
+            for (row, &i) in idx.iter().enumerate() {
+                let (len, full) = (db.lengths[row], set.length(i));
+                let seq = out.sequence_mut(i);
+                for t in 0..len {
+                    // Output step t rebuilds patch s: time steps s*p .. (s+1)*p of the input.
+                    let s = source_step(t, len, db.reverse);
+                    let (start, end) = (s * p * c, ((s + 1) * p).min(full) * c);
+                    let at = (row * db.steps + t) * db.channels;
+                    seq[start..end].copy_from_slice(&y[at..at + end - start]);
                 }
-                Ok(())
-            },
-        )?;
+                scales.invert(i, seq);
+            }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -195,7 +190,7 @@ pub(crate) fn errors(
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     let mut sse = vec![0.0; norm.len()];
     let mut counts = vec![0.0; norm.len()];
-    for_batches(norm, config.reverse_target, true, device, |db, idx| {
+    for_batches(norm, config, true, device, |db, idx| {
         let (_, y) = net.forward(db, config, None);
         let target = db.target.clone().expect("built with targets");
         let observed = db.observed.clone().expect("built with targets");
@@ -213,11 +208,11 @@ pub(crate) fn errors(
     Ok((sse, counts))
 }
 
-/// Runs `f` over inference batches of `set` (sorted by length, so little padding), giving the
-/// batch and the set indices of its rows.
+/// Runs `f` over inference batches of `set` (sorted by length, so little padding), laid out
+/// for the model `config` describes, giving the batch and the set indices of its rows.
 pub(crate) fn for_batches(
     set: &SequenceSet,
-    reverse: bool,
+    config: &ModelConfig,
     with_target: bool,
     device: &Device,
     mut f: impl FnMut(&DeviceBatch, &[usize]) -> Result<()>,
@@ -225,8 +220,8 @@ pub(crate) fn for_batches(
     let mut order: Vec<usize> = (0..set.len()).collect();
     order.sort_by_key(|&i| set.length(i));
     for idx in order.chunks(INFERENCE_BATCH) {
-        let batch = Batch::gather(set, idx);
-        let db = DeviceBatch::new(&batch, reverse, with_target, device);
+        let batch = Batch::gather(set, idx).patched(config.patch_size());
+        let db = DeviceBatch::new(&batch, config.reverse_target, with_target, device);
         f(&db, idx)?;
     }
     Ok(())

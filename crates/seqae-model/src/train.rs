@@ -71,6 +71,8 @@ pub struct BatchReport {
     pub batch: usize,
     /// Batches per epoch.
     pub batches: usize,
+    /// Epochs planned.
+    pub epochs: usize,
     /// The batch's loss.
     pub loss: f64,
 }
@@ -115,6 +117,8 @@ impl SeqAe {
         if set.is_empty() {
             return Err(ModelError::Empty("no sequences to train on".into()));
         }
+        let model = &model.resolved(set.max_len());
+        let patch = model.patch_size();
         let channels = set.channels();
         let (train_idx, val_idx) = split(set.len(), train.val_fraction, train.seed)?;
         let train_raw = set.subset(&train_idx);
@@ -162,11 +166,12 @@ impl SeqAe {
         let mut plateau_best = f64::INFINITY;
         let mut plateau_wait = 0usize;
 
-        for epoch in 1..=train.epochs {
+        let epochs = train.epochs_for(train_idx.len());
+        for epoch in 1..=epochs {
             let plan = opts.plan(&train_set, epoch as u64 - 1)?;
             let (mut sum, mut total) = (0.0f64, 0.0f64);
             for (k, idx) in plan.iter().enumerate() {
-                let batch = Batch::gather(&train_set, idx);
+                let batch = Batch::gather(&train_set, idx).patched(patch);
                 let db = DeviceBatch::new(&batch, model.reverse_target, true, &device);
                 let count = db.observed_count();
                 if count == 0.0 {
@@ -206,6 +211,7 @@ impl SeqAe {
                     epoch,
                     batch: k + 1,
                     batches: plan.len(),
+                    epochs,
                     loss: value,
                 });
             }
@@ -227,7 +233,7 @@ impl SeqAe {
             history.lr.push(lr);
             on_epoch(&EpochReport {
                 epoch,
-                epochs: train.epochs,
+                epochs,
                 train_loss,
                 val_loss,
                 lr,
@@ -267,7 +273,7 @@ impl SeqAe {
             if let Some(patience) = train.patience
                 && since_best >= patience
             {
-                history.stopped_early = epoch < train.epochs;
+                history.stopped_early = epoch < epochs;
                 break;
             }
         }

@@ -82,6 +82,7 @@ fn whole_model_agrees_across_kernels() {
                     dropout: 0.0,
                     decoder_input,
                     reverse_target: true,
+                    ..Default::default()
                 };
                 let net = AutoEncoder::init(&config, 2, &mut StdRng::seed_from_u64(9), &device);
                 set_kernel(Kernel::Reference);

@@ -2,7 +2,7 @@
 use seqae_data::synthetic::{Family, Synthetic};
 use seqae_data::{Normalization, SequenceSet, SequenceSetBuilder};
 use seqae_model::{
-    Backend, Cell, DecoderInput, ModelConfig, ModelError, Plateau, SeqAe, TrainConfig,
+    Backend, Cell, DecoderInput, ModelConfig, ModelError, Patch, Plateau, SeqAe, TrainConfig,
 };
 
 fn two_families(n: usize, seed: u64) -> SequenceSet {
@@ -203,6 +203,12 @@ fn save_load_gives_bit_identical_results_for_every_cell_and_backend() {
         for cell in Cell::ALL {
             let model = ModelConfig {
                 bidirectional: cell == Cell::Gru,
+                // the GRU reads patches: ceil(40 / 32) = 2 steps at a time
+                patch: if cell == Cell::Gru {
+                    Patch::Auto
+                } else {
+                    Patch::Size(1)
+                },
                 ..small(cell)
             };
             let train = TrainConfig {
@@ -210,6 +216,8 @@ fn save_load_gives_bit_identical_results_for_every_cell_and_backend() {
                 ..quick(1)
             };
             let fitted = SeqAe::fit(&set, &model, &train, backend, &mut |_| {}).unwrap();
+            let patch = if cell == Cell::Gru { 2 } else { 1 };
+            assert_eq!(fitted.model.config().patch, Patch::Size(patch));
             let path = dir.path().join(format!("{cell}-{backend}"));
             fitted.model.save(&path).unwrap();
             // saving again replaces the model atomically
@@ -441,6 +449,60 @@ fn ragged_sequences_with_missing_values_round_trip() {
     }
 }
 
+/// With patches, every time step comes back in its own place: the error of `reconstruct`
+/// against the data, step by step, is the error the loss layout (`reconstruction_error`) sees.
+#[test]
+fn patched_reconstructions_put_every_step_in_place() {
+    let set = two_families(20, 5); // lengths 24..=40: most not multiples of the patch
+    for (patch, reverse) in [(7, true), (5, false), (1, true)] {
+        let model = ModelConfig {
+            patch: Patch::Size(patch),
+            reverse_target: reverse,
+            bidirectional: true,
+            ..small(Cell::Gru)
+        };
+        let train = TrainConfig {
+            normalization: Normalization::None,
+            ..quick(3)
+        };
+        let fitted = SeqAe::fit(&set, &model, &train, Backend::Flex, &mut |_| {}).unwrap();
+        let rec = fitted.model.reconstruct(&set).unwrap();
+        assert_eq!(rec.lengths(), set.lengths());
+        let err = fitted.model.reconstruction_error(&set).unwrap();
+        for (i, &e) in err.iter().enumerate() {
+            let (x, y) = (set.sequence(i), rec.sequence(i));
+            let mse = x.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum::<f32>() / x.len() as f32;
+            assert!(
+                (mse - e).abs() <= 1e-4 * e.max(1e-3),
+                "patch {patch}: {mse} vs {e}"
+            );
+        }
+        assert_eq!(fitted.model.embed(&set).unwrap().len(), 20 * 4);
+    }
+    let auto = ModelConfig {
+        patch: Patch::Auto,
+        ..small(Cell::Rnn)
+    };
+    let normalizer = seqae_data::Normalizer::fit(Normalization::None, &set);
+    assert!(SeqAe::new(&auto, 1, normalizer, Backend::Flex, 0).is_err());
+}
+
+#[test]
+fn small_data_trains_more_epochs_to_reach_the_minimum_updates() {
+    let set = two_families(24, 6); // batches of 16: 2 an epoch
+    let train = TrainConfig {
+        min_updates: Some(7),
+        ..quick(2)
+    };
+    let mut reported = Vec::new();
+    let fitted = SeqAe::fit(&set, &small(Cell::Rnn), &train, Backend::Flex, &mut |r| {
+        reported.push((r.epoch, r.epochs))
+    })
+    .unwrap();
+    assert_eq!(fitted.history.train_loss.len(), 4);
+    assert_eq!(reported.last(), Some(&(4, 4)));
+}
+
 #[test]
 fn configs_validate_and_parse() {
     assert_eq!(Cell::parse("GRU").unwrap(), Cell::Gru);
@@ -499,6 +561,49 @@ fn configs_validate_and_parse() {
         }
         .validate()
         .is_err()
+    );
+    assert_eq!(Patch::parse("auto").unwrap(), Patch::Auto);
+    assert_eq!(Patch::parse(" 8 ").unwrap(), Patch::Size(8));
+    assert!(Patch::parse("0").is_err() && Patch::parse("-2").is_err());
+    assert!(
+        ModelConfig {
+            patch: Patch::Size(0),
+            ..Default::default()
+        }
+        .validate()
+        .is_err()
+    );
+    assert_eq!(Patch::Auto.resolve(32), 1);
+    assert_eq!(Patch::Auto.resolve(33), 2);
+    assert_eq!(Patch::Auto.resolve(251), 8);
+    assert_eq!(Patch::Size(4).resolve(251), 4);
+    let small_data = TrainConfig {
+        epochs: 100,
+        min_updates: Some(2000),
+        batch_size: 32,
+        ..Default::default()
+    };
+    // 211 sequences: 7 batches an epoch, 286 epochs for 2,000 updates; 5,000: 157 batches
+    assert_eq!(small_data.epochs_for(211), 286);
+    assert_eq!(small_data.epochs_for(5000), 100);
+    assert_eq!(
+        TrainConfig {
+            min_updates: None,
+            ..small_data
+        }
+        .epochs_for(211),
+        100
+    );
+    // model files written before patches existed read as one step per recurrent step
+    let mut old: serde_json::Value = serde_json::to_value(ModelConfig {
+        patch: Patch::Size(5),
+        ..Default::default()
+    })
+    .unwrap();
+    old.as_object_mut().unwrap().remove("patch");
+    assert_eq!(
+        serde_json::from_value::<ModelConfig>(old).unwrap().patch,
+        Patch::Size(1)
     );
     let json = serde_json::to_string(&ModelConfig::default()).unwrap();
     assert_eq!(

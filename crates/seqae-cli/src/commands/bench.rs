@@ -7,7 +7,7 @@ use crate::error::{CliError, CliResult};
 use seqae_data::Normalization;
 use seqae_data::synthetic::Synthetic;
 use seqae_model::{
-    Backend, Cell, DecoderInput, Kernel, ModelConfig, SeqAe, TrainConfig, set_kernel,
+    Backend, Cell, DecoderInput, Kernel, ModelConfig, Patch, SeqAe, TrainConfig, set_kernel,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -149,9 +149,12 @@ fn bench(args: &BenchArgs, cell: Cell, backend: Backend) -> CliResult<Measured> 
         dropout: 0.0,
         decoder_input: DecoderInput::TeacherForcing { ratio: 1.0 },
         reverse_target: true,
+        // One time step per recurrent step, as in the PyTorch peer.
+        patch: Patch::Size(1),
     };
     let train = TrainConfig {
         epochs: args.epochs + 1,
+        min_updates: None,
         batch_size: args.batch,
         lr: 1e-3,
         clip_norm: Some(1.0),

@@ -162,7 +162,7 @@ fn build_report(
     let summary = serde_json::json!({
         "data": data_path.display().to_string(),
         "summary": s,
-        "model": model_cfg,
+        "model": fitted.model.config(),
         "epochs": h.train_loss.len(),
         "backend": backend.name(),
         "loss_first": h.train_loss.first(),
@@ -221,7 +221,7 @@ fn report_md(
     format!(
         "# seqae demo report\n\n\
          Data: `{}`: {} sequences, {} channels, length {} to {}, {} labels (hidden from training).\n\n\
-         Model: {cell} autoencoder, latent size {}, trained {} epochs in {:.1} s; loss {} -> {}.\n\n\
+         Model: {cell} autoencoder, latent size {}, {} time steps per recurrent step, trained {} epochs in {:.1} s; loss {} -> {}.\n\n\
          | measure | value |\n|---|---|\n\
          | k (clusters) | {} |\n| k by silhouette | {} |\n| silhouette | {} |\n| inertia | {} |\n\
          | NMI vs labels | {} |\n| ARI vs labels | {} |\n| mean reconstruction error | {} |\n\n\
@@ -239,6 +239,7 @@ fn report_md(
         s.max_len,
         s.labels,
         v["model"]["latent"],
+        v["model"]["patch"]["size"],
         v["epochs"],
         v["train_seconds"].as_f64().unwrap_or(0.0),
         num("loss_first"),

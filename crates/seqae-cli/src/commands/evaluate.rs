@@ -19,6 +19,8 @@ pub struct SeedScore {
     pub ari: f64,
     /// Training loss of the last epoch.
     pub final_loss: f64,
+    /// Epochs trained.
+    pub epochs: usize,
     /// Wall time of the run (training, embedding and clustering).
     pub seconds: f64,
 }
@@ -38,6 +40,8 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
     }
     let (model_cfg, train_cfg, backend) = args.model.configs()?;
     let mut per_seed = Vec::new();
+    // The architecture as fitted (with the patch size chosen from the data).
+    let mut fitted_cfg = model_cfg.clone();
     for s in 0..args.seeds as u64 {
         let seed = train_cfg.seed + s;
         let start = Instant::now();
@@ -69,8 +73,10 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
                 .last()
                 .copied()
                 .unwrap_or(f64::NAN),
+            epochs: fitted.history.train_loss.len(),
             seconds: start.elapsed().as_secs_f64(),
         };
+        fitted_cfg = fitted.model.config().clone();
         if !args.json {
             println!(
                 "seed {seed}: NMI {:.4}  ARI {:.4}  (loss {:.4}, {:.1} s)",
@@ -86,8 +92,8 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             "data": args.data.path.display().to_string(),
             "n": set.len(),
             "k": k,
-            "model": model_cfg,
-            "epochs": train_cfg.epochs,
+            "model": fitted_cfg,
+            "epochs": per_seed.first().map(|s| s.epochs),
             "nmi_mean": nmi_mean, "nmi_std": nmi_std,
             "ari_mean": ari_mean, "ari_std": ari_std,
             "per_seed": per_seed,

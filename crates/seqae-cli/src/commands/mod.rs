@@ -17,7 +17,8 @@ use crate::table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
 use seqae_data::{Normalization, SequenceSet};
 use seqae_model::{
-    Backend, Cell, DecoderInput, Fitted, ModelConfig, ModelError, Plateau, SeqAe, TrainConfig,
+    Backend, Cell, DecoderInput, Fitted, ModelConfig, ModelError, Patch, Plateau, SeqAe,
+    TrainConfig,
 };
 use std::path::Path;
 
@@ -46,6 +47,12 @@ impl From<ModelError> for CliError {
     }
 }
 
+/// Epochs when `--epochs` is not given ...
+const DEFAULT_EPOCHS: usize = 100;
+/// ... raised on small data to make at least this many updates (docs/QUALITY.md: on ArrowHead,
+/// 211 sequences or 7 batches an epoch, 100 epochs left some seeds short of fitting).
+const DEFAULT_MIN_UPDATES: usize = 2000;
+
 impl ModelArgs {
     /// The model architecture, training settings and backend these flags describe.
     pub fn configs(&self) -> CliResult<(ModelConfig, TrainConfig, Backend)> {
@@ -58,10 +65,12 @@ impl ModelArgs {
             dropout: self.dropout,
             decoder_input: DecoderInput::parse(&self.decoder_input, self.teacher_ratio)?,
             reverse_target: !self.same_order,
+            patch: Patch::parse(&self.patch)?,
         };
         model.validate()?;
         let train = TrainConfig {
-            epochs: self.epochs,
+            epochs: self.epochs.unwrap_or(DEFAULT_EPOCHS),
+            min_updates: self.epochs.is_none().then_some(DEFAULT_MIN_UPDATES),
             batch_size: self.batch,
             lr: self.lr,
             clip_norm: (self.clip > 0.0).then_some(self.clip),
@@ -109,7 +118,7 @@ pub fn fit_with_progress(
         ProgressStyle::with_template("{bar:30} epoch {msg} [{elapsed_precise}, {eta} left]")
             .expect("valid template"),
     );
-    let epochs = train.epochs as u64;
+
     let mut last = String::new();
     let fitted = SeqAe::fit_with_batches(
         set,
@@ -125,11 +134,11 @@ pub fn fit_with_progress(
         },
         &mut |b| {
             if bar.length() == Some(0) {
-                bar.set_length(epochs * b.batches as u64);
+                bar.set_length((b.epochs * b.batches) as u64);
             }
             bar.inc(1);
             if b.batch == 1 && b.epoch == 1 {
-                bar.set_message(format!("1/{epochs} loss {:.4}", b.loss));
+                bar.set_message(format!("1/{} loss {:.4}", b.epochs, b.loss));
             }
         },
     );
