@@ -461,18 +461,6 @@ pub fn forward<M: CellMath>(
     } = d;
     let gh_w = M::GATES * hidden;
     let sw = M::SAVED * hidden;
-    // The input projection of every step: one GEMM, bias first.
-    let mut xp = Vec::with_capacity(steps * batch * gh_w);
-    for _ in 0..steps * batch {
-        xp.extend_from_slice(w.b_ih);
-    }
-    add_product_long(
-        (steps * batch, gh_w, input),
-        Strided::rows(x, input),
-        &Packed::new(w.w_ih, gh_w, (input, gh_w)),
-        &mut xp,
-    );
-
     let mut y = vec![0.0f32; (steps + 1) * batch * hidden];
     let mut saved = Saved::default();
     if save {
@@ -489,6 +477,10 @@ pub fn forward<M: CellMath>(
         Shared::new(&mut saved.acts),
     );
     let w_hh = Packed::new(w.w_hh, gh_w, (hidden, gh_w));
+    // The input projection runs step by step inside each worker, on rows it has just read:
+    // a projection of all steps at once would write and read back `T * B * G * H` values
+    // (268 MB for an LSTM at length 1024, batch 256), which made long sequences memory-bound.
+    let w_ih = Packed::new(w.w_ih, gh_w, (input, gh_w));
     row_blocks(batch).into_par_iter().for_each(|(r0, nb)| {
         let mut h = h0[r0 * hidden..(r0 + nb) * hidden].to_vec();
         let mut c = if M::CELL_STATE {
@@ -497,6 +489,7 @@ pub fn forward<M: CellMath>(
             vec![0.0; nb * hidden]
         };
         let mut gh = vec![0.0f32; nb * gh_w];
+        let mut xp = vec![0.0f32; nb * gh_w];
         let mut h_new = vec![0.0f32; hidden];
         let mut c_new = vec![0.0f32; hidden];
         let mut scratch = vec![0.0f32; sw];
@@ -510,9 +503,17 @@ pub fn forward<M: CellMath>(
                     unsafe { pc.rows(first, nb, hidden) }.copy_from_slice(&c);
                 }
             }
-            for row in gh.chunks_exact_mut(gh_w) {
-                row.copy_from_slice(w.b_hh);
+            for (xr, hr) in xp.chunks_exact_mut(gh_w).zip(gh.chunks_exact_mut(gh_w)) {
+                xr.copy_from_slice(w.b_ih);
+                hr.copy_from_slice(w.b_hh);
             }
+            add_product(
+                (nb, gh_w, input),
+                Strided::rows(&x[first * input..(first + nb) * input], input),
+                (&w_ih, 0),
+                &mut xp,
+                gh_w,
+            );
             add_product(
                 (nb, gh_w, hidden),
                 Strided::rows(&h, hidden),
@@ -533,7 +534,7 @@ pub fn forward<M: CellMath>(
                     None => &mut scratch[..],
                 };
                 forward_row::<M>(
-                    &xp[(first + b) * gh_w..(first + b + 1) * gh_w],
+                    &xp[b * gh_w..(b + 1) * gh_w],
                     &gh[b * gh_w..(b + 1) * gh_w],
                     &h[hs.clone()],
                     &c[hs.clone()],
