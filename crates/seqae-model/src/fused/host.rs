@@ -563,7 +563,7 @@ pub fn forward<M: CellMath>(
 /// Gradients of one fused call.
 #[derive(Clone, Debug, Default)]
 pub struct Grads {
-    /// `[T, B, C]`.
+    /// `[T, B, C]` (empty unless asked for).
     pub x: Vec<f32>,
     /// `[B, H]`.
     pub h0: Vec<f32>,
@@ -589,6 +589,7 @@ pub fn backward<M: CellMath>(
     saved: &Saved,
     dy: &[f32],
     reverse: bool,
+    need_x: bool,
 ) -> Grads {
     let Dims {
         steps,
@@ -680,7 +681,7 @@ pub fn backward<M: CellMath>(
     });
     let rows = steps * batch;
     let mut g = Grads {
-        x: vec![0.0; rows * input],
+        x: Vec::new(),
         h0: dh0,
         c0: dc0,
         w_ih: vec![0.0; input * gh_w],
@@ -704,12 +705,17 @@ pub fn backward<M: CellMath>(
         &mut g.w_hh,
     );
     let dgh = if M::SHARED_GATE_GRADS { &dgx } else { &dgh };
-    add_product_long(
-        (rows, input, gh_w),
-        Strided::rows(&dgx, gh_w),
-        &Packed::transposed(w.w_ih, (gh_w, input)),
-        &mut g.x,
-    );
+    // The input gradient only where the input is a tracked tensor (a layer below): the first
+    // layer reads data, and with few channels this product is mostly tile padding.
+    if need_x {
+        g.x = vec![0.0; rows * input];
+        add_product_long(
+            (rows, input, gh_w),
+            Strided::rows(&dgx, gh_w),
+            &Packed::transposed(w.w_ih, (gh_w, input)),
+            &mut g.x,
+        );
+    }
     add_column_sums(&dgx, &mut g.b_ih);
     if M::SHARED_GATE_GRADS {
         g.b_hh.copy_from_slice(&g.b_ih);

@@ -217,7 +217,13 @@ impl<B: Backend> Backward<B, 7> for FusedBackward {
         let dev = dy_t.device();
         let dy = host::<B>(dy_t);
         let (inp, saved) = &*ops.state.data;
-        fn run<M: CellMath>(inp: &Inputs, saved: &Saved, dy: &[f32], reverse: bool) -> host::Grads {
+        fn run<M: CellMath>(
+            inp: &Inputs,
+            saved: &Saved,
+            dy: &[f32],
+            reverse: bool,
+            need_x: bool,
+        ) -> host::Grads {
             host::backward::<M>(
                 inp.dims,
                 &inp.x,
@@ -226,13 +232,16 @@ impl<B: Backend> Backward<B, 7> for FusedBackward {
                 saved,
                 dy,
                 reverse,
+                need_x,
             )
         }
         let reverse = ops.state.reverse;
+        // Parent 0 is the input: tracked only when it comes from a layer below.
+        let need_x = ops.parents[0].is_some();
         let g = match ops.state.kind {
-            0 => run::<Rnn>(inp, saved, &dy, reverse),
-            1 => run::<Lstm>(inp, saved, &dy, reverse),
-            _ => run::<Gru>(inp, saved, &dy, reverse),
+            0 => run::<Rnn>(inp, saved, &dy, reverse, need_x),
+            1 => run::<Lstm>(inp, saved, &dy, reverse, need_x),
+            _ => run::<Gru>(inp, saved, &dy, reverse, need_x),
         };
         let d = inp.dims;
         let gw = g.b_ih.len();
