@@ -1,7 +1,8 @@
 //! [`DeviceBatch`]: a padded [`Batch`] laid out as the tensors the model consumes.
 use burn::tensor::{Device, Tensor};
-use seqae_data::Batch;
+use seqae_data::{Batch, SequenceSet};
 
+use crate::config::ModelConfig;
 use crate::tensor::tensor;
 
 /// A batch on a device: per-step inputs and masks for the recurrent layers, and the target
@@ -40,6 +41,20 @@ pub fn source_step(t: usize, len: usize, reverse: bool) -> usize {
 }
 
 impl DeviceBatch {
+    /// The sequences at `indices` of `set`, gathered, regrouped into the model's patches and
+    /// laid out on `device` as the model `config` describes: the one layout both training and
+    /// inference use.
+    pub fn for_model(
+        set: &SequenceSet,
+        indices: &[usize],
+        config: &ModelConfig,
+        with_target: bool,
+        device: &Device,
+    ) -> Self {
+        let batch = Batch::gather(set, indices).patched(config.patch_size());
+        DeviceBatch::new(&batch, config.reverse_target, with_target, device)
+    }
+
     /// Lays out `batch` on `device`. With `with_target`, also builds the target tensors
     /// (needed for the loss and teacher forcing, not for embedding).
     pub fn new(batch: &Batch, reverse: bool, with_target: bool, device: &Device) -> Self {

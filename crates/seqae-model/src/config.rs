@@ -168,15 +168,6 @@ impl Patch {
     }
 }
 
-impl std::fmt::Display for Patch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Patch::Auto => f.write_str("auto"),
-            Patch::Size(n) => write!(f, "{n}"),
-        }
-    }
-}
-
 /// The architecture of a sequence autoencoder (stored in the model file).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -3,7 +3,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use seqae_data::{Batch, Normalizer, SequenceSet};
+use seqae_data::{Normalizer, SequenceSet};
 
 use crate::autoencoder::AutoEncoder;
 use crate::backend::Backend;
@@ -220,9 +220,10 @@ pub(crate) fn for_batches(
     let mut order: Vec<usize> = (0..set.len()).collect();
     order.sort_by_key(|&i| set.length(i));
     for idx in order.chunks(INFERENCE_BATCH) {
-        let batch = Batch::gather(set, idx).patched(config.patch_size());
-        let db = DeviceBatch::new(&batch, config.reverse_target, with_target, device);
-        f(&db, idx)?;
+        f(
+            &DeviceBatch::for_model(set, idx, config, with_target, device),
+            idx,
+        )?;
     }
     Ok(())
 }

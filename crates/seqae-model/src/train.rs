@@ -8,7 +8,7 @@ use burn::tensor::Tensor;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use seqae_data::{Batch, BatchOptions, Normalizer, SequenceSet};
+use seqae_data::{BatchOptions, Normalizer, SequenceSet};
 
 use crate::autoencoder::AutoEncoder;
 use crate::backend::Backend;
@@ -118,7 +118,6 @@ impl SeqAe {
             return Err(ModelError::Empty("no sequences to train on".into()));
         }
         let model = &model.resolved(set.max_len());
-        let patch = model.patch_size();
         let channels = set.channels();
         let (train_idx, val_idx) = split(set.len(), train.val_fraction, train.seed)?;
         let train_raw = set.subset(&train_idx);
@@ -171,8 +170,7 @@ impl SeqAe {
             let plan = opts.plan(&train_set, epoch as u64 - 1)?;
             let (mut sum, mut total) = (0.0f64, 0.0f64);
             for (k, idx) in plan.iter().enumerate() {
-                let batch = Batch::gather(&train_set, idx).patched(patch);
-                let db = DeviceBatch::new(&batch, model.reverse_target, true, &device);
+                let db = DeviceBatch::for_model(&train_set, idx, model, true, &device);
                 let count = db.observed_count();
                 if count == 0.0 {
                     continue;

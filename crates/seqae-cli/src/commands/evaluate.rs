@@ -40,8 +40,6 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
     }
     let (model_cfg, train_cfg, backend) = args.model.configs()?;
     let mut per_seed = Vec::new();
-    // The architecture as fitted (with the patch size chosen from the data).
-    let mut fitted_cfg = model_cfg.clone();
     for s in 0..args.seeds as u64 {
         let seed = train_cfg.seed + s;
         let start = Instant::now();
@@ -76,7 +74,6 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             epochs: fitted.history.train_loss.len(),
             seconds: start.elapsed().as_secs_f64(),
         };
-        fitted_cfg = fitted.model.config().clone();
         if !args.json {
             println!(
                 "seed {seed}: NMI {:.4}  ARI {:.4}  (loss {:.4}, {:.1} s)",
@@ -92,7 +89,8 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             "data": args.data.path.display().to_string(),
             "n": set.len(),
             "k": k,
-            "model": fitted_cfg,
+            // the architecture as every seed fits it (patch size chosen from the data)
+            "model": model_cfg.resolved(set.max_len()),
             "epochs": per_seed.first().map(|s| s.epochs),
             "nmi_mean": nmi_mean, "nmi_std": nmi_std,
             "ari_mean": ari_mean, "ari_std": ari_std,

@@ -118,7 +118,6 @@ pub fn fit_with_progress(
         ProgressStyle::with_template("{bar:30} epoch {msg} [{elapsed_precise}, {eta} left]")
             .expect("valid template"),
     );
-
     let mut last = String::new();
     let fitted = SeqAe::fit_with_batches(
         set,
