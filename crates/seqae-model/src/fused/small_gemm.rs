@@ -8,11 +8,9 @@
 use rayon::prelude::*;
 
 /// Rows of `c` in one register tile.
-const TILE_ROWS: usize = 4;
+pub(super) const TILE_ROWS: usize = 4;
 /// Columns of `c` in one register tile (two 8-lane vectors), and of a [`Packed`] panel.
-const TILE_COLS: usize = 16;
-/// Sums over `k` run in slices this long, so that the slice of `b` in use stays in cache.
-const K_BLOCK: usize = 256;
+pub(super) const TILE_COLS: usize = 16;
 
 /// The left operand: element `(i, p)` is `data[i * row + p * col]` (so a transposed
 /// row-major matrix is `row = 1`, `col = its row length`).
@@ -33,15 +31,6 @@ impl<'a> Strided<'a> {
             data,
             row: stride,
             col: 1,
-        }
-    }
-
-    /// The transpose of the row-major `data` with rows of `width` values.
-    pub fn transposed(data: &'a [f32], width: usize) -> Self {
-        Strided {
-            data,
-            row: 1,
-            col: width,
         }
     }
 }
@@ -86,6 +75,27 @@ impl Packed {
         Packed { data, k, n }
     }
 
+    /// A matrix already in panel layout: `data[(q * k + p) * 16 + j]` is element
+    /// `(p, 16 q + j)`.
+    pub fn from_panels(data: Vec<f32>, (k, n): (usize, usize)) -> Packed {
+        assert_eq!(
+            data.len(),
+            n.div_ceil(TILE_COLS) * k * TILE_COLS,
+            "panel layout"
+        );
+        Packed { data, k, n }
+    }
+
+    /// Panel `q`, mutable.
+    pub fn panel_mut(&mut self, q: usize) -> &mut [f32] {
+        &mut self.data[q * self.k * TILE_COLS..(q + 1) * self.k * TILE_COLS]
+    }
+
+    /// Panel `q`: rows `0..k` of 16 values.
+    pub fn panel(&self, q: usize) -> &[f32] {
+        &self.data[q * self.k * TILE_COLS..(q + 1) * self.k * TILE_COLS]
+    }
+
     /// The packed transpose of `b` (`n x k`, row-major with rows of `k`).
     pub fn transposed(b: &[f32], (k, n): (usize, usize)) -> Packed {
         let mut t = vec![0.0f32; k * n];
@@ -107,6 +117,31 @@ pub fn add_product(
     c: &mut [f32],
     c_stride: usize,
 ) {
+    product_in_order::<false>((m, n, k), a, (b, p0), c, c_stride)
+}
+
+/// [`add_product`] panel by panel (all rows of `c` against one panel of `b`, which then
+/// stays in L1) rather than row block by row block: for a tall `c` whose `b` does not fit
+/// in L1 (the weight-gradient chunks).
+pub fn add_product_by_panels(
+    (m, n, k): (usize, usize, usize),
+    a: Strided<'_>,
+    (b, p0): (&Packed, usize),
+    c: &mut [f32],
+    c_stride: usize,
+) {
+    product_in_order::<true>((m, n, k), a, (b, p0), c, c_stride)
+}
+
+/// Checks the operands and runs the product (compiled for AVX2 and FMA where the CPU has
+/// them) row block by row block, or panel by panel with `BY_PANEL`.
+fn product_in_order<const BY_PANEL: bool>(
+    (m, n, k): (usize, usize, usize),
+    a: Strided<'_>,
+    (b, p0): (&Packed, usize),
+    c: &mut [f32],
+    c_stride: usize,
+) {
     if m == 0 || n == 0 || k == 0 {
         return;
     }
@@ -119,52 +154,19 @@ pub fn add_product(
     #[cfg(target_arch = "x86_64")]
     if super::host::wide() {
         #[target_feature(enable = "avx2,fma")]
-        fn run(
+        fn run<const BY_PANEL: bool>(
             d: (usize, usize, usize),
             a: Strided<'_>,
             b: (&Packed, usize),
             c: &mut [f32],
             cs: usize,
         ) {
-            product::<true>(d, a, b, c, cs)
+            product::<true, BY_PANEL>(d, a, b, c, cs)
         }
         // SAFETY: the CPU has the features (checked by `wide`).
-        return unsafe { run((m, n, k), a, (b, p0), c, c_stride) };
+        return unsafe { run::<BY_PANEL>((m, n, k), a, (b, p0), c, c_stride) };
     }
-    product::<false>((m, n, k), a, (b, p0), c, c_stride)
-}
-
-/// `c += a b` like [`add_product`] for a large product (`c` contiguous): the rows of `c` are
-/// shared out over the rayon pool and a long sum runs in slices of `k`.
-pub fn add_product_long(
-    (m, n, k): (usize, usize, usize),
-    a: Strided<'_>,
-    b: &Packed,
-    c: &mut [f32],
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    let workers = rayon::current_num_threads().max(1);
-    let per = m.div_ceil(workers).next_multiple_of(TILE_ROWS).min(m);
-    c[..m * n]
-        .par_chunks_mut(per * n)
-        .enumerate()
-        .for_each(|(w, part)| {
-            let rows = part.len() / n;
-            let a_part = Strided {
-                data: &a.data[w * per * a.row..],
-                ..a
-            };
-            for p0 in (0..k).step_by(K_BLOCK) {
-                let kc = K_BLOCK.min(k - p0);
-                let a_block = Strided {
-                    data: &a_part.data[p0 * a.col..],
-                    ..a
-                };
-                add_product((rows, n, kc), a_block, (b, p0), part, n);
-            }
-        });
+    product::<false, BY_PANEL>((m, n, k), a, (b, p0), c, c_stride)
 }
 
 /// `x * y + z`, as one fused instruction where the caller is compiled with FMA.
@@ -174,13 +176,29 @@ fn madd<const FMA: bool>(x: f32, y: f32, z: f32) -> f32 {
 }
 
 #[inline(always)]
-fn product<const FMA: bool>(
+fn product<const FMA: bool, const BY_PANEL: bool>(
     (m, n, k): (usize, usize, usize),
     a: Strided<'_>,
     b: (&Packed, usize),
     c: &mut [f32],
     cs: usize,
 ) {
+    if BY_PANEL {
+        for (q, j) in (0..n).step_by(TILE_COLS).enumerate() {
+            let mut r = 0;
+            while r + TILE_ROWS <= m {
+                block_tile::<TILE_ROWS, FMA>((r, q, j), (n, k), a, b, c, cs);
+                r += TILE_ROWS;
+            }
+            match m - r {
+                1 => block_tile::<1, FMA>((r, q, j), (n, k), a, b, c, cs),
+                2 => block_tile::<2, FMA>((r, q, j), (n, k), a, b, c, cs),
+                3 => block_tile::<3, FMA>((r, q, j), (n, k), a, b, c, cs),
+                _ => {}
+            }
+        }
+        return;
+    }
     let mut r = 0;
     while r + TILE_ROWS <= m {
         row_block::<TILE_ROWS, FMA>(r, (n, k), a, b, c, cs);
@@ -200,6 +218,21 @@ fn row_block<const R: usize, const FMA: bool>(
     r0: usize,
     (n, k): (usize, usize),
     a: Strided<'_>,
+    b: (&Packed, usize),
+    c: &mut [f32],
+    cs: usize,
+) {
+    for (q, j) in (0..n).step_by(TILE_COLS).enumerate() {
+        block_tile::<R, FMA>((r0, q, j), (n, k), a, b, c, cs);
+    }
+}
+
+/// The tile of rows `r0..r0 + R` and panel `q` (columns `j..j + 16`) of `c`.
+#[inline(always)]
+fn block_tile<const R: usize, const FMA: bool>(
+    (r0, q, j): (usize, usize, usize),
+    (n, k): (usize, usize),
+    a: Strided<'_>,
     (b, p0): (&Packed, usize),
     c: &mut [f32],
     cs: usize,
@@ -208,12 +241,9 @@ fn row_block<const R: usize, const FMA: bool>(
         data: &a.data[r0 * a.row..],
         ..a
     };
-    for (q, j) in (0..n).step_by(TILE_COLS).enumerate() {
-        let panel = &b.data[(q * b.k + p0) * TILE_COLS..][..k * TILE_COLS];
-        let width = TILE_COLS.min(n - j);
-        let c = &mut c[r0 * cs + j..];
-        tile::<R, FMA>(a, k, panel, c, (cs, width));
-    }
+    let panel = &b.data[(q * b.k + p0) * TILE_COLS..][..k * TILE_COLS];
+    let width = TILE_COLS.min(n - j);
+    tile::<R, FMA>(a, k, panel, &mut c[r0 * cs + j..], (cs, width));
 }
 
 /// One `R x 16` tile of `c` (its first `width` columns), held in registers over the sum.
@@ -248,24 +278,100 @@ fn full_tile<const R: usize, const FMA: bool>(
     c: &mut [f32],
     cs: usize,
 ) {
-    // `add_product` checked that every `a` element read here is in bounds.
-    debug_assert!(a.data.len() > (R - 1) * a.row + (k - 1) * a.col);
-    let mut acc = [[0.0f32; TILE_COLS]; R];
+    let mut acc = [[[0.0f32; TILE_COLS]; 1]; R];
     for (i, row) in acc.iter_mut().enumerate() {
-        row.copy_from_slice(&c[i * cs..][..TILE_COLS]);
+        row[0].copy_from_slice(&c[i * cs..][..TILE_COLS]);
     }
-    let (rows, _) = panel.as_chunks::<TILE_COLS>();
-    for (p, bp) in rows.iter().enumerate() {
+    accumulate::<R, 1, FMA>(&mut acc, a, k, [panel]);
+    for (i, row) in acc.iter().enumerate() {
+        c[i * cs..][..TILE_COLS].copy_from_slice(&row[0]);
+    }
+}
+
+/// `acc += a [p_0 | p_1 | ...]` for the `R x k` operand `a` and `P` panels side by side
+/// (each `k` rows of 16): the register tile, for callers that start from and finish with
+/// their own values (the fused step starts from the bias and applies the cell to the
+/// result). `FMA` says that the caller is compiled for AVX2 and FMA.
+#[inline(always)]
+pub(super) fn accumulate<const R: usize, const P: usize, const FMA: bool>(
+    acc: &mut [[[f32; TILE_COLS]; P]; R],
+    a: Strided<'_>,
+    k: usize,
+    panels: [&[f32]; P],
+) {
+    if k == 0 {
+        return;
+    }
+    assert!(
+        a.data.len() > (R - 1) * a.row + (k - 1) * a.col
+            && panels.iter().all(|p| p.len() >= k * TILE_COLS),
+        "operands too short"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if FMA {
+        // SAFETY: `FMA` is set only in code compiled for AVX2 and FMA, run where the CPU has
+        // them (see `add_product` and the fused loops); bounds checked above.
+        return unsafe { accumulate_avx::<R, P>(acc, a, k, panels) };
+    }
+    for p in 0..k {
         for (i, row) in acc.iter_mut().enumerate() {
-            // SAFETY: in bounds, see above.
+            // SAFETY: in bounds, checked above.
             let x = unsafe { *a.data.get_unchecked(i * a.row + p * a.col) };
-            for (v, &y) in row.iter_mut().zip(bp) {
-                *v = madd::<FMA>(x, y, *v);
+            for (part, panel) in row.iter_mut().zip(&panels) {
+                for (v, &y) in part.iter_mut().zip(&panel[p * TILE_COLS..][..TILE_COLS]) {
+                    *v = madd::<FMA>(x, y, *v);
+                }
             }
         }
     }
-    for (i, row) in acc.iter().enumerate() {
-        c[i * cs..][..TILE_COLS].copy_from_slice(row);
+}
+
+/// [`accumulate`] in AVX2 registers, written out so that the tile never leaves them (left to
+/// the auto-vectoriser, a tile whose result feeds the cell maths was kept in memory).
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA, and the operands must be as [`accumulate`] checks.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn accumulate_avx<const R: usize, const P: usize>(
+    acc: &mut [[[f32; TILE_COLS]; P]; R],
+    a: Strided<'_>,
+    k: usize,
+    panels: [&[f32]; P],
+) {
+    use std::arch::x86_64::{
+        __m256, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_storeu_ps,
+    };
+    // SAFETY (whole body): every pointer stays within `acc`, the panels' first `16 k`
+    // values and the `a` elements that `accumulate` checked.
+    unsafe {
+        let mut v: [[[__m256; 2]; P]; R] = std::array::from_fn(|i| {
+            std::array::from_fn(|q| {
+                let src = acc[i][q].as_ptr();
+                [_mm256_loadu_ps(src), _mm256_loadu_ps(src.add(8))]
+            })
+        });
+        let ap = a.data.as_ptr();
+        for p in 0..k {
+            let b: [[__m256; 2]; P] = std::array::from_fn(|q| {
+                let src = panels[q].as_ptr().add(p * TILE_COLS);
+                [_mm256_loadu_ps(src), _mm256_loadu_ps(src.add(8))]
+            });
+            for (i, vi) in v.iter_mut().enumerate() {
+                let x = _mm256_broadcast_ss(&*ap.add(i * a.row + p * a.col));
+                for (vq, bq) in vi.iter_mut().zip(&b) {
+                    vq[0] = _mm256_fmadd_ps(x, bq[0], vq[0]);
+                    vq[1] = _mm256_fmadd_ps(x, bq[1], vq[1]);
+                }
+            }
+        }
+        for (row, vi) in acc.iter_mut().zip(&v) {
+            for (part, vq) in row.iter_mut().zip(vi) {
+                _mm256_storeu_ps(part.as_mut_ptr(), vq[0]);
+                _mm256_storeu_ps(part.as_mut_ptr().add(8), vq[1]);
+            }
+        }
     }
 }
 
@@ -320,27 +426,29 @@ mod tests {
             }
         }
     }
-    /// The long-sum product with a transposed `a` (the weight-gradient shape) against f64.
+    /// The product panel by panel with a transposed `a` (the weight-gradient shape: `a^T`
+    /// stored as `k` rows) against f64.
     #[test]
-    fn long_sums_with_transposed_a() {
+    fn panel_order_with_transposed_a() {
         let mut next = uniform(11);
-        for &(m, n, k) in &[(3, 40, 1000), (13, 24, 600), (64, 192, 700)] {
-            // a^T is stored as k rows of m values; b as k rows of n.
-            let at: Vec<f32> = (0..k * m).map(|_| next()).collect();
+        for &(m, n, k) in &[(3, 40, 1000), (13, 24, 600), (67, 192, 256)] {
+            // a^T is stored as k rows of m values (and 2 more); b as k rows of n.
+            let stride = m + 2;
+            let at: Vec<f32> = (0..k * stride).map(|_| next()).collect();
             let b: Vec<f32> = (0..k * n).map(|_| next()).collect();
             let c0: Vec<f32> = (0..m * n).map(|_| next()).collect();
             let mut c = c0.clone();
-            add_product_long(
-                (m, n, k),
-                Strided::transposed(&at, m),
-                &Packed::new(&b, n, (k, n)),
-                &mut c,
-            );
+            let a = Strided {
+                data: &at,
+                row: 1,
+                col: stride,
+            };
+            add_product_by_panels((m, n, k), a, (&Packed::new(&b, n, (k, n)), 0), &mut c, n);
             for i in 0..m {
                 for j in 0..n {
                     let want = c0[i * n + j] as f64
                         + (0..k)
-                            .map(|p| at[p * m + i] as f64 * b[p * n + j] as f64)
+                            .map(|p| at[p * stride + i] as f64 * b[p * n + j] as f64)
                             .sum::<f64>();
                     let got = c[i * n + j] as f64;
                     assert!(

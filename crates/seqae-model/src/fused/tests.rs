@@ -8,8 +8,15 @@ use crate::backend::Backend;
 use crate::layer::run_direction;
 use crate::tensor::{tensor, to_vec, uniform};
 
-/// `(steps, batch, input, hidden)`; batch 20 splits into two row blocks with two workers.
-const SIZES: [(usize, usize, usize, usize); 3] = [(1, 1, 1, 1), (5, 3, 2, 4), (9, 20, 3, 6)];
+/// `(steps, batch, input, hidden)`; batch 20 splits into two row blocks with two workers;
+/// hidden 17 and 33 fill several blocks of the fused product and leave one partly padded.
+const SIZES: [(usize, usize, usize, usize); 5] = [
+    (1, 1, 1, 1),
+    (5, 3, 2, 4),
+    (9, 20, 3, 6),
+    (4, 9, 2, 17),
+    (3, 17, 4, 33),
+];
 
 struct Case {
     values: Vec<Vec<f32>>,
