@@ -12,9 +12,7 @@
 //! so pre-activations never go to memory; the backward pass writes the pre-activation
 //! gradients of every step straight into the panel layout that the weight-gradient products
 //! read.
-use super::small_gemm::{
-    Packed, Strided, TILE_COLS, accumulate, add_product, add_product_by_panels,
-};
+use super::small_gemm::{Packed, Strided, TILE_COLS, accumulate, add_product};
 use rayon::prelude::*;
 
 /// Sizes of one fused call.
@@ -714,14 +712,18 @@ fn step_tile<M: CellMath, const R: usize, const FMA: bool>(
         let (h, c) = (&s.h[o..o + units], &s.c[o..o + units]);
         let pre = pre.as_flattened();
         M::forward::<FMA>(pre, h, c, &mut hn[..units], &mut cn[..units], &mut sv[..sw]);
+        // The mask blends into stack arrays first (which alias nothing, so the loop
+        // vectorises), then the block goes to the state.
         let m = j.seq.mask[s.first + row];
-        for (u, (dst, &old)) in s.h_next[o..o + units].iter_mut().zip(h).enumerate() {
-            *dst = old + m * (hn[u] - old);
+        for (new, &old) in hn[..units].iter_mut().zip(h) {
+            *new = old + m * (*new - old);
         }
+        s.h_next[o..o + units].copy_from_slice(&hn[..units]);
         if M::CELL_STATE {
-            for (u, (dst, &old)) in s.c_next[o..o + units].iter_mut().zip(c).enumerate() {
-                *dst = old + m * (cn[u] - old);
+            for (new, &old) in cn[..units].iter_mut().zip(c) {
+                *new = old + m * (*new - old);
             }
+            s.c_next[o..o + units].copy_from_slice(&cn[..units]);
         }
         if j.save {
             // SAFETY: row first+row, block q belongs to this worker alone.
@@ -1053,9 +1055,10 @@ impl Chunk {
         self.len += 1;
     }
 
-    /// Adds `A^T D` of the rows held to the sum and empties the chunk.
+    /// Adds `A^T D` of the rows held to the sum and empties the chunk (row block by row
+    /// block; running it panel by panel instead, to keep a panel of `D` in L1, was no
+    /// faster).
     fn flush(&mut self) {
-        let d = &self.d;
         for ib in 0..self.features.div_ceil(4) {
             let a = Strided {
                 data: &self.a[ib * 4 * self.cap..(ib + 1) * 4 * self.cap],
@@ -1063,7 +1066,7 @@ impl Chunk {
                 col: 4,
             };
             let c = &mut self.sum[ib * 4 * self.width..(ib + 1) * 4 * self.width];
-            add_product_by_panels((4, self.width, self.len), a, (d, 0), c, self.width);
+            add_product((4, self.width, self.len), a, (&self.d, 0), c, self.width);
         }
         self.len = 0;
     }

@@ -117,31 +117,6 @@ pub fn add_product(
     c: &mut [f32],
     c_stride: usize,
 ) {
-    product_in_order::<false>((m, n, k), a, (b, p0), c, c_stride)
-}
-
-/// [`add_product`] panel by panel (all rows of `c` against one panel of `b`, which then
-/// stays in L1) rather than row block by row block: for a tall `c` whose `b` does not fit
-/// in L1 (the weight-gradient chunks).
-pub fn add_product_by_panels(
-    (m, n, k): (usize, usize, usize),
-    a: Strided<'_>,
-    (b, p0): (&Packed, usize),
-    c: &mut [f32],
-    c_stride: usize,
-) {
-    product_in_order::<true>((m, n, k), a, (b, p0), c, c_stride)
-}
-
-/// Checks the operands and runs the product (compiled for AVX2 and FMA where the CPU has
-/// them) row block by row block, or panel by panel with `BY_PANEL`.
-fn product_in_order<const BY_PANEL: bool>(
-    (m, n, k): (usize, usize, usize),
-    a: Strided<'_>,
-    (b, p0): (&Packed, usize),
-    c: &mut [f32],
-    c_stride: usize,
-) {
     if m == 0 || n == 0 || k == 0 {
         return;
     }
@@ -154,19 +129,19 @@ fn product_in_order<const BY_PANEL: bool>(
     #[cfg(target_arch = "x86_64")]
     if super::host::wide() {
         #[target_feature(enable = "avx2,fma")]
-        fn run<const BY_PANEL: bool>(
+        fn run(
             d: (usize, usize, usize),
             a: Strided<'_>,
             b: (&Packed, usize),
             c: &mut [f32],
             cs: usize,
         ) {
-            product::<true, BY_PANEL>(d, a, b, c, cs)
+            product::<true>(d, a, b, c, cs)
         }
         // SAFETY: the CPU has the features (checked by `wide`).
-        return unsafe { run::<BY_PANEL>((m, n, k), a, (b, p0), c, c_stride) };
+        return unsafe { run((m, n, k), a, (b, p0), c, c_stride) };
     }
-    product::<false, BY_PANEL>((m, n, k), a, (b, p0), c, c_stride)
+    product::<false>((m, n, k), a, (b, p0), c, c_stride)
 }
 
 /// `x * y + z`, as one fused instruction where the caller is compiled with FMA.
@@ -176,29 +151,13 @@ fn madd<const FMA: bool>(x: f32, y: f32, z: f32) -> f32 {
 }
 
 #[inline(always)]
-fn product<const FMA: bool, const BY_PANEL: bool>(
+fn product<const FMA: bool>(
     (m, n, k): (usize, usize, usize),
     a: Strided<'_>,
     b: (&Packed, usize),
     c: &mut [f32],
     cs: usize,
 ) {
-    if BY_PANEL {
-        for (q, j) in (0..n).step_by(TILE_COLS).enumerate() {
-            let mut r = 0;
-            while r + TILE_ROWS <= m {
-                block_tile::<TILE_ROWS, FMA>((r, q, j), (n, k), a, b, c, cs);
-                r += TILE_ROWS;
-            }
-            match m - r {
-                1 => block_tile::<1, FMA>((r, q, j), (n, k), a, b, c, cs),
-                2 => block_tile::<2, FMA>((r, q, j), (n, k), a, b, c, cs),
-                3 => block_tile::<3, FMA>((r, q, j), (n, k), a, b, c, cs),
-                _ => {}
-            }
-        }
-        return;
-    }
     let mut r = 0;
     while r + TILE_ROWS <= m {
         row_block::<TILE_ROWS, FMA>(r, (n, k), a, b, c, cs);
@@ -426,10 +385,10 @@ mod tests {
             }
         }
     }
-    /// The product panel by panel with a transposed `a` (the weight-gradient shape: `a^T`
-    /// stored as `k` rows) against f64.
+    /// The product with a transposed `a` (the weight-gradient shape: `a^T` stored as `k`
+    /// rows) against f64.
     #[test]
-    fn panel_order_with_transposed_a() {
+    fn long_sums_with_transposed_a() {
         let mut next = uniform(11);
         for &(m, n, k) in &[(3, 40, 1000), (13, 24, 600), (67, 192, 256)] {
             // a^T is stored as k rows of m values (and 2 more); b as k rows of n.
@@ -443,7 +402,7 @@ mod tests {
                 row: 1,
                 col: stride,
             };
-            add_product_by_panels((m, n, k), a, (&Packed::new(&b, n, (k, n)), 0), &mut c, n);
+            add_product((m, n, k), a, (&Packed::new(&b, n, (k, n)), 0), &mut c, n);
             for i in 0..m {
                 for j in 0..n {
                     let want = c0[i * n + j] as f64
