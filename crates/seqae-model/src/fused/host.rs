@@ -646,9 +646,15 @@ fn forward_rows<M: CellMath, const FMA: bool>(j: &ForwardJob<'_>, r0: usize, nb:
         }
         std::mem::swap(&mut h, &mut h_next);
         std::mem::swap(&mut c, &mut c_next);
-        for b in 0..nb {
-            // SAFETY: as above.
-            unsafe { j.y.put((first + b) * hidden, &h[b * padded..][..hidden]) };
+        // SAFETY: as above.
+        unsafe {
+            if padded == hidden {
+                j.y.put(first * hidden, &h);
+            } else {
+                for b in 0..nb {
+                    j.y.put((first + b) * hidden, &h[b * padded..][..hidden]);
+                }
+            }
         }
     }
     let last = j.seq.steps * j.seq.batch + r0;
@@ -702,32 +708,62 @@ fn step_tile<M: CellMath, const R: usize, const FMA: bool>(
     accumulate::<R, 2, FMA>(&mut acc, xa, input, [x0, x1]);
     let ha = Strided::rows(&s.h[r * padded..], padded);
     accumulate::<R, 2, FMA>(&mut acc, ha, hidden, [h0, h1]);
+    // The cell runs on the R rows at once (blocks of `R U` values): independent chains side
+    // by side, where one row's chain of exponentials and divisions would leave the core
+    // waiting. Stack copies in and out (they alias nothing, so the loops vectorise).
+    const { assert!(R <= 2, "the stack arrays hold two rows") };
+    let n = R * units;
+    let mut pre = [0.0f32; 2 * BLOCK];
+    let mut h = [0.0f32; 2 * BLOCK];
+    let mut c = [0.0f32; 2 * BLOCK];
+    for (i, row) in acc.iter().enumerate() {
+        let row = row.as_flattened();
+        for g in 0..M::GROUPS {
+            pre[g * n + i * units..][..units].copy_from_slice(&row[g * units..][..units]);
+        }
+        let o = (r + i) * padded + q * units;
+        h[i * units..][..units].copy_from_slice(&s.h[o..o + units]);
+        if M::CELL_STATE {
+            c[i * units..][..units].copy_from_slice(&s.c[o..o + units]);
+        }
+    }
+    let mut hn = [0.0f32; 2 * BLOCK];
+    let mut cn = [0.0f32; 2 * BLOCK];
+    let mut sv = [0.0f32; 5 * BLOCK];
+    M::forward::<FMA>(
+        &pre[..M::GROUPS * n],
+        &h[..n],
+        &c[..n],
+        &mut hn[..n],
+        &mut cn[..n],
+        &mut sv[..M::SAVED * n],
+    );
     let sw = M::SAVED * units;
-    for (i, pre) in acc.iter().enumerate() {
+    for i in 0..R {
         let row = r + i;
         let o = row * padded + q * units;
-        let mut hn = [0.0f32; BLOCK];
-        let mut cn = [0.0f32; BLOCK];
-        let mut sv = [0.0f32; 5 * BLOCK];
-        let (h, c) = (&s.h[o..o + units], &s.c[o..o + units]);
-        let pre = pre.as_flattened();
-        M::forward::<FMA>(pre, h, c, &mut hn[..units], &mut cn[..units], &mut sv[..sw]);
-        // The mask blends into stack arrays first (which alias nothing, so the loop
-        // vectorises), then the block goes to the state.
         let m = j.seq.mask[s.first + row];
-        for (new, &old) in hn[..units].iter_mut().zip(h) {
+        let part = i * units..(i + 1) * units;
+        for (new, &old) in hn[part.clone()].iter_mut().zip(&h[part.clone()]) {
             *new = old + m * (*new - old);
         }
-        s.h_next[o..o + units].copy_from_slice(&hn[..units]);
+        s.h_next[o..o + units].copy_from_slice(&hn[part.clone()]);
         if M::CELL_STATE {
-            for (new, &old) in cn[..units].iter_mut().zip(c) {
+            for (new, &old) in cn[part.clone()].iter_mut().zip(&c[part.clone()]) {
                 *new = old + m * (*new - old);
             }
-            s.c_next[o..o + units].copy_from_slice(&cn[..units]);
+            s.c_next[o..o + units].copy_from_slice(&cn[part.clone()]);
         }
         if j.save {
+            let mut saved = [0.0f32; 5 * BLOCK];
+            for g in 0..M::SAVED {
+                saved[g * units..][..units].copy_from_slice(&sv[g * n + i * units..][..units]);
+            }
             // SAFETY: row first+row, block q belongs to this worker alone.
-            unsafe { j.acts.put(((s.first + row) * blocks + q) * sw, &sv[..sw]) };
+            unsafe {
+                j.acts
+                    .put(((s.first + row) * blocks + q) * sw, &saved[..sw])
+            };
         }
     }
 }
