@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 
 use crate::cell::CellWeights;
 use crate::config::ModelConfig;
-use crate::fused::{Kernel, kernel, run_fused, stack_masks};
+use crate::fused::{Kernel, kernel, run_fused, run_fused_final, stack_masks};
 use crate::layer::{RecurrentLayer, dropout, dropout_one};
 use crate::tensor::linear;
 
@@ -92,11 +92,21 @@ impl Encoder {
                 .collect();
             let mut outs = Vec::new();
             finals.clear();
+            // Of the last layer only the final states are used.
+            let last = l + 1 == self.layers.len();
             for (cell, reverse) in cells {
                 let init = cell.zero_state(batch, &device);
-                let (out, fin) = run_fused(cell, x.clone(), mask.clone(), init, reverse);
-                outs.push(out);
+                let fin = if last {
+                    run_fused_final(cell, x.clone(), mask.clone(), init, reverse)
+                } else {
+                    let (out, fin) = run_fused(cell, x.clone(), mask.clone(), init, reverse);
+                    outs.push(out);
+                    fin
+                };
                 finals.push(fin.h);
+            }
+            if last {
+                break;
             }
             x = if outs.len() == 1 {
                 outs.pop().expect("one direction")

@@ -515,6 +515,15 @@ struct Sequences<'a> {
     x: &'a [f32],
     mask: &'a [f32],
     reverse: bool,
+    /// Whether `y` holds the state of every step (else the final states only).
+    all_steps: bool,
+}
+
+impl Sequences<'_> {
+    /// The block of `y` (of `B` rows) that holds the final LSTM cell state.
+    fn cell_block(&self) -> usize {
+        if self.all_steps { self.steps } else { 1 }
+    }
 }
 
 /// Everything the forward workers share.
@@ -532,8 +541,9 @@ struct ForwardJob<'a> {
     acts: Shared,
 }
 
-/// The forward pass. Returns `y` `[T+1, B, H]`: the hidden state after each step in time
-/// order, then the final LSTM cell state (zeros for other cells); and, with `save`, the
+/// The forward pass. Returns `y`: with `all_steps`, `[T+1, B, H]`: the hidden state after
+/// each step in time order, then the final LSTM cell state (zeros for other cells); without,
+/// `[2, B, H]`: the final hidden state and the final cell state. With `save`, also the
 /// activations for [`backward`].
 #[allow(clippy::too_many_arguments)]
 pub fn forward<M: CellMath>(
@@ -543,7 +553,7 @@ pub fn forward<M: CellMath>(
     h0: &[f32],
     c0: &[f32],
     w: Weights<'_>,
-    reverse: bool,
+    (reverse, all_steps): (bool, bool),
     save: bool,
 ) -> (Vec<f32>, Saved) {
     let l = Layout::new::<M>(d);
@@ -551,7 +561,8 @@ pub fn forward<M: CellMath>(
     let f = Packed::new(&f, l.width, (l.input + l.hidden, l.width));
     let rows = d.steps * d.batch;
     let saved_len = |n: usize| if save { rows * n } else { 0 };
-    let mut y = Filling::new((d.steps + 1) * d.batch * d.hidden);
+    let blocks = if all_steps { d.steps + 1 } else { 2 };
+    let mut y = Filling::new(blocks * d.batch * d.hidden);
     let mut h_prev = Filling::new(saved_len(l.padded));
     let mut c_prev = Filling::new(if M::CELL_STATE {
         saved_len(l.padded)
@@ -567,6 +578,7 @@ pub fn forward<M: CellMath>(
             x,
             mask,
             reverse,
+            all_steps,
         },
         h0,
         c0,
@@ -646,27 +658,44 @@ fn forward_rows<M: CellMath, const FMA: bool>(j: &ForwardJob<'_>, r0: usize, nb:
         }
         std::mem::swap(&mut h, &mut h_next);
         std::mem::swap(&mut c, &mut c_next);
-        // SAFETY: as above.
-        unsafe {
-            if padded == hidden {
-                j.y.put(first * hidden, &h);
-            } else {
-                for b in 0..nb {
-                    j.y.put((first + b) * hidden, &h[b * padded..][..hidden]);
-                }
-            }
+        if j.seq.all_steps {
+            // SAFETY: as above.
+            unsafe { put_rows(j.y, first * hidden, &h, (padded, hidden)) };
         }
     }
-    let last = j.seq.steps * j.seq.batch + r0;
-    let zeros = vec![0.0f32; hidden];
-    for b in 0..nb {
-        let final_c = if M::CELL_STATE {
-            &c[b * padded..][..hidden]
-        } else {
-            &zeros[..]
+    // SAFETY (both): the final blocks' rows r0..r0+nb belong to this worker alone.
+    if !j.seq.all_steps {
+        unsafe { put_rows(j.y, r0 * hidden, &h, (padded, hidden)) };
+    }
+    let last = j.seq.cell_block() * j.seq.batch + r0;
+    if M::CELL_STATE {
+        unsafe { put_rows(j.y, last * hidden, &c, (padded, hidden)) };
+    } else {
+        unsafe {
+            put_rows(
+                j.y,
+                last * hidden,
+                &vec![0.0; nb * hidden],
+                (hidden, hidden),
+            )
         };
-        // SAFETY: the final block's rows r0..r0+nb belong to this worker alone.
-        unsafe { j.y.put((last + b) * hidden, final_c) };
+    }
+}
+
+/// Copies the first `width` values of each row of `src` (rows of `stride`) to consecutive
+/// rows of `width` at `at`.
+///
+/// # Safety
+/// As [`Shared::put`], for the whole range written.
+unsafe fn put_rows(dst: Shared, at: usize, src: &[f32], (stride, width): (usize, usize)) {
+    unsafe {
+        if stride == width {
+            dst.put(at, src);
+        } else {
+            for (b, row) in src.chunks_exact(stride).enumerate() {
+                dst.put(at + b * width, &row[..width]);
+            }
+        }
     }
 }
 
@@ -801,8 +830,9 @@ struct BackwardJob<'a> {
     dc0: Shared,
 }
 
-/// Backpropagation through time from `dy` (the gradient of [`forward`]'s `y`); the input
-/// gradient only with `need_x`.
+/// Backpropagation through time from `dy` (the gradient of [`forward`]'s `y`, of the same
+/// layout: every step with `all_steps`, else the final states); the input gradient only with
+/// `need_x`.
 #[allow(clippy::too_many_arguments)]
 pub fn backward<M: CellMath>(
     d: Dims,
@@ -811,7 +841,7 @@ pub fn backward<M: CellMath>(
     w: Weights<'_>,
     saved: &Saved,
     dy: &[f32],
-    reverse: bool,
+    (reverse, all_steps): (bool, bool),
     need_x: bool,
 ) -> Grads {
     let l = Layout::new::<M>(d);
@@ -831,6 +861,7 @@ pub fn backward<M: CellMath>(
             x,
             mask,
             reverse,
+            all_steps,
         },
         dy,
         saved,
@@ -920,7 +951,7 @@ fn backward_rows<M: CellMath, const FMA: bool>(
     let mut dc = vec![0.0f32; nb * padded];
     if M::CELL_STATE {
         for b in 0..nb {
-            let src = (j.seq.steps * j.seq.batch + r0 + b) * hidden;
+            let src = (j.seq.cell_block() * j.seq.batch + r0 + b) * hidden;
             dc[b * padded..][..hidden].copy_from_slice(&j.dy[src..src + hidden]);
         }
     }
@@ -934,7 +965,14 @@ fn backward_rows<M: CellMath, const FMA: bool>(
         for row in 0..nb {
             let m = j.seq.mask[first + row];
             let at = first + row;
-            let dy = &j.dy[at * hidden..(at + 1) * hidden];
+            // The gradient of the state after this step: from `y`'s row of the step, or
+            // from the final state's row at the last step processed.
+            let dy_at = if j.seq.all_steps {
+                Some(at)
+            } else {
+                (k + 1 == j.seq.steps).then_some(r0 + row)
+            };
+            let dy = dy_at.map_or(&[][..], |a| &j.dy[a * hidden..(a + 1) * hidden]);
             for q in 0..blocks {
                 let (u0, o) = (q * units, row * padded + q * units);
                 let nu = units.min(hidden - u0);
@@ -946,7 +984,9 @@ fn backward_rows<M: CellMath, const FMA: bool>(
                 let mut dhq = [0.0f32; BLOCK];
                 let mut dcq = [0.0f32; BLOCK];
                 let mut dp = [0.0f32; BLOCK];
-                dyq[..nu].copy_from_slice(&dy[u0..u0 + nu]);
+                if !dy.is_empty() {
+                    dyq[..nu].copy_from_slice(&dy[u0..u0 + nu]);
+                }
                 dhq[..units].copy_from_slice(&dh[o..o + units]);
                 for u in 0..units {
                     let g = dhq[u] + dyq[u];

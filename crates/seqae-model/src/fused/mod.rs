@@ -79,19 +79,45 @@ pub fn run_fused(
     init: State,
     reverse: bool,
 ) -> (Tensor<3>, State) {
-    let [steps, batch, _] = x.dims();
-    let hidden = cell.hidden();
-    let lstm = cell.cell() == Cell::Lstm;
+    let steps = x.dims()[0];
+    let y = fused_call(cell, x, mask, init, (reverse, true));
+    let last = if reverse { 0 } else { steps - 1 };
+    let fin = final_state(cell, &y, last, steps);
+    (y.narrow(0, 0, steps), fin)
+}
+
+/// [`run_fused`] when only the final state is wanted (the last encoder layer): the states of
+/// the other steps are neither written nor kept.
+pub fn run_fused_final(
+    cell: &CellWeights,
+    x: Tensor<3>,
+    mask: Tensor<2>,
+    init: State,
+    reverse: bool,
+) -> State {
+    let y = fused_call(cell, x, mask, init, (reverse, false));
+    final_state(cell, &y, 0, 1)
+}
+
+/// The fused operation; see [`op::FusedRecurrentOps::fused_recurrent`] for `y`'s layout.
+fn fused_call(
+    cell: &CellWeights,
+    x: Tensor<3>,
+    mask: Tensor<2>,
+    init: State,
+    (reverse, all_steps): (bool, bool),
+) -> Tensor<3> {
+    let batch = x.dims()[1];
     let c0 = init
         .c
         .clone()
-        .unwrap_or_else(|| Tensor::zeros([batch, hidden], &x.device()));
+        .unwrap_or_else(|| Tensor::zeros([batch, cell.hidden()], &x.device()));
     let kind = match cell.cell() {
         Cell::Rnn => 0,
         Cell::Lstm => 1,
         Cell::Gru => 2,
     };
-    let y = Tensor::<3>::from_dispatch(Dispatch::fused_recurrent(
+    Tensor::<3>::from_dispatch(Dispatch::fused_recurrent(
         x.into_dispatch(),
         mask.into_dispatch(),
         init.h.into_dispatch(),
@@ -102,12 +128,18 @@ pub fn run_fused(
         cell.b_hh.val().into_dispatch(),
         kind,
         reverse,
-    ));
-    let out = y.clone().narrow(0, 0, steps);
-    let last = if reverse { 0 } else { steps - 1 };
-    let h = out.clone().narrow(0, last, 1).reshape([batch, hidden]);
-    let c = lstm.then(|| y.narrow(0, steps, 1).reshape([batch, hidden]));
-    (out, State { h, c })
+        all_steps,
+    ))
+}
+
+/// The state in blocks `h_at` (hidden) and `c_at` (LSTM cell) of a fused output.
+fn final_state(cell: &CellWeights, y: &Tensor<3>, h_at: usize, c_at: usize) -> State {
+    let [_, batch, hidden] = y.dims();
+    State {
+        h: y.clone().narrow(0, h_at, 1).reshape([batch, hidden]),
+        c: (cell.cell() == Cell::Lstm)
+            .then(|| y.clone().narrow(0, c_at, 1).reshape([batch, hidden])),
+    }
 }
 
 /// The per-step `[B, 1]` masks of a batch as one `[T, B]` mask (ones where `None`).

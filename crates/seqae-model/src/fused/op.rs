@@ -19,8 +19,9 @@ use super::host::{self, CellMath, Dims, Gru, Lstm, Rnn, Saved, Weights};
 #[backend_extension(Autodiff, NdArray, Flex)]
 pub trait FusedRecurrentOps: Backend {
     /// Runs cell `kind` (0 RNN, 1 LSTM, 2 GRU) over `x` `[T, B, C]` with `mask` `[T, B]`
-    /// from `h0`, `c0` `[B, H]`; returns `[T+1, B, H]`: the hidden state after each step in
-    /// time order, then the final LSTM cell state (zeros for other cells).
+    /// from `h0`, `c0` `[B, H]`; returns, with `all_steps`, `[T+1, B, H]`: the hidden state
+    /// after each step in time order, then the final LSTM cell state (zeros for other cells);
+    /// without, `[2, B, H]`: the final hidden and cell states.
     #[allow(clippy::too_many_arguments)]
     fn fused_recurrent(
         x: FloatTensor<Self>,
@@ -33,6 +34,7 @@ pub trait FusedRecurrentOps: Backend {
         b_hh: FloatTensor<Self>,
         kind: usize,
         reverse: bool,
+        all_steps: bool,
     ) -> FloatTensor<Self>;
 }
 
@@ -104,20 +106,20 @@ fn read_inputs<B: Backend>(
     }
 }
 
-/// The forward pass for the cell `kind`.
+/// The forward pass for the cell `kind` (`flags`: reverse, all steps).
 fn forward_kind(
     kind: usize,
     inp: &Inputs,
     h0: &[f32],
     c0: &[f32],
-    reverse: bool,
+    flags: (bool, bool),
     save: bool,
 ) -> (Vec<f32>, Saved) {
     fn run<M: CellMath>(
         inp: &Inputs,
         h0: &[f32],
         c0: &[f32],
-        reverse: bool,
+        flags: (bool, bool),
         save: bool,
     ) -> (Vec<f32>, Saved) {
         host::forward::<M>(
@@ -127,14 +129,14 @@ fn forward_kind(
             h0,
             c0,
             inp.weights(),
-            reverse,
+            flags,
             save,
         )
     }
     match kind {
-        0 => run::<Rnn>(inp, h0, c0, reverse, save),
-        1 => run::<Lstm>(inp, h0, c0, reverse, save),
-        _ => run::<Gru>(inp, h0, c0, reverse, save),
+        0 => run::<Rnn>(inp, h0, c0, flags, save),
+        1 => run::<Lstm>(inp, h0, c0, flags, save),
+        _ => run::<Gru>(inp, h0, c0, flags, save),
     }
 }
 
@@ -150,15 +152,16 @@ fn forward_on<B: Backend>(
     b_ih: FloatTensor<B>,
     b_hh: FloatTensor<B>,
     kind: usize,
-    reverse: bool,
+    (reverse, all_steps): (bool, bool),
     save: bool,
 ) -> (FloatTensor<B>, Option<(Inputs, Saved)>) {
     let dev = x.device();
     let inp = read_inputs::<B>(x, mask, w_ih, w_hh, b_ih, b_hh);
     let (h0, c0) = (host::<B>(h0), host::<B>(c0));
-    let (y, saved) = forward_kind(kind, &inp, &h0, &c0, reverse, save);
+    let (y, saved) = forward_kind(kind, &inp, &h0, &c0, (reverse, all_steps), save);
     let d = inp.dims;
-    let y = device::<B>(y, vec![d.steps + 1, d.batch, d.hidden], &dev);
+    let blocks = if all_steps { d.steps + 1 } else { 2 };
+    let y = device::<B>(y, vec![blocks, d.batch, d.hidden], &dev);
     (y, save.then_some((inp, saved)))
 }
 
@@ -176,9 +179,20 @@ macro_rules! cpu_backend {
                 b_hh: FloatTensor<Self>,
                 kind: usize,
                 reverse: bool,
+                all_steps: bool,
             ) -> FloatTensor<Self> {
                 forward_on::<Self>(
-                    x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, kind, reverse, false,
+                    x,
+                    mask,
+                    h0,
+                    c0,
+                    w_ih,
+                    w_hh,
+                    b_ih,
+                    b_hh,
+                    kind,
+                    (reverse, all_steps),
+                    false,
                 )
                 .0
             }
@@ -194,6 +208,7 @@ struct NodeState {
     data: std::sync::Arc<(Inputs, Saved)>,
     kind: usize,
     reverse: bool,
+    all_steps: bool,
 }
 
 impl std::fmt::Debug for NodeState {
@@ -221,7 +236,7 @@ impl<B: Backend> Backward<B, 7> for FusedBackward {
             inp: &Inputs,
             saved: &Saved,
             dy: &[f32],
-            reverse: bool,
+            flags: (bool, bool),
             need_x: bool,
         ) -> host::Grads {
             host::backward::<M>(
@@ -231,17 +246,17 @@ impl<B: Backend> Backward<B, 7> for FusedBackward {
                 inp.weights(),
                 saved,
                 dy,
-                reverse,
+                flags,
                 need_x,
             )
         }
-        let reverse = ops.state.reverse;
+        let flags = (ops.state.reverse, ops.state.all_steps);
         // Parent 0 is the input: tracked only when it comes from a layer below.
         let need_x = ops.parents[0].is_some();
         let g = match ops.state.kind {
-            0 => run::<Rnn>(inp, saved, &dy, reverse, need_x),
-            1 => run::<Lstm>(inp, saved, &dy, reverse, need_x),
-            _ => run::<Gru>(inp, saved, &dy, reverse, need_x),
+            0 => run::<Rnn>(inp, saved, &dy, flags, need_x),
+            1 => run::<Lstm>(inp, saved, &dy, flags, need_x),
+            _ => run::<Gru>(inp, saved, &dy, flags, need_x),
         };
         let d = inp.dims;
         let gw = g.b_ih.len();
@@ -274,6 +289,7 @@ impl<B: FusedRecurrentOps, C: CheckpointStrategy> FusedRecurrentOps for Autodiff
         b_hh: FloatTensor<Self>,
         kind: usize,
         reverse: bool,
+        all_steps: bool,
     ) -> FloatTensor<Self> {
         let nodes = [
             x.node(),
@@ -297,19 +313,21 @@ impl<B: FusedRecurrentOps, C: CheckpointStrategy> FusedRecurrentOps for Autodiff
         let (x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh) = prims;
         match FusedBackward.prepare::<C>(nodes).compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
+                let flags = (reverse, all_steps);
                 let (y, kept) =
-                    forward_on::<B>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, kind, reverse, true);
+                    forward_on::<B>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, kind, flags, true);
                 let state = NodeState {
                     data: std::sync::Arc::new(kept.expect("saved")),
                     kind,
                     reverse,
+                    all_steps,
                 };
                 prep.finish(state, y)
             }
             OpsKind::UnTracked(prep) => {
-                let (y, _) = forward_on::<B>(
-                    x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, kind, reverse, false,
-                );
+                let flags = (reverse, all_steps);
+                let (y, _) =
+                    forward_on::<B>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, kind, flags, false);
                 prep.finish(y)
             }
         }
