@@ -984,7 +984,11 @@ fn backward_rows<M: CellMath, const FMA: bool>(
                 let mut dhq = [0.0f32; BLOCK];
                 let mut dcq = [0.0f32; BLOCK];
                 let mut dp = [0.0f32; BLOCK];
-                if !dy.is_empty() {
+                // (A whole block is a copy of known length: a few moves, not a call.)
+                if dy.is_empty() {
+                } else if nu == units {
+                    dyq[..units].copy_from_slice(&dy[u0..u0 + units]);
+                } else {
                     dyq[..nu].copy_from_slice(&dy[u0..u0 + nu]);
                 }
                 dhq[..units].copy_from_slice(&dh[o..o + units]);
@@ -1074,6 +1078,8 @@ struct Chunk {
     len: usize,
     /// `A^T`: panel `i` holds features `4 i .. 4 i + 4` of every row (`[cap, 4]`).
     a: Vec<f32>,
+    /// One row of `A` being added (`features` rounded up to 4; the rounding stays zero).
+    row: Vec<f32>,
     /// `D` in column panels of `cap` rows.
     d: Packed,
     /// The sum: `features` rows (rounded up to a multiple of 4) of `width`, then the column
@@ -1092,6 +1098,7 @@ impl Chunk {
             cap,
             len: 0,
             a: vec![0.0; padded * cap],
+            row: vec![0.0; padded],
             d: Packed::from_panels(vec![0.0; width * cap], (cap, width)),
             sum: vec![0.0; (padded + 1) * width],
         }
@@ -1105,20 +1112,10 @@ impl Chunk {
     #[inline(always)]
     fn push(&mut self, x: &[f32], h: &[f32], dpre: &[f32]) {
         let p = self.len;
-        let mut row = [0.0f32; 4];
-        let (nx, n) = (x.len(), self.features);
-        for ib in 0..n.div_ceil(4) {
-            for (i, v) in row.iter_mut().enumerate() {
-                let f = 4 * ib + i;
-                *v = if f < nx {
-                    x[f]
-                } else if f < n {
-                    h[f - nx]
-                } else {
-                    0.0
-                };
-            }
-            self.a[(ib * self.cap + p) * 4..][..4].copy_from_slice(&row);
+        self.row[..x.len()].copy_from_slice(x);
+        self.row[x.len()..self.features].copy_from_slice(h);
+        for (ib, quad) in self.row.chunks_exact(4).enumerate() {
+            self.a[(ib * self.cap + p) * 4..][..4].copy_from_slice(quad);
         }
         for (q, part) in dpre.chunks_exact(TILE_COLS).enumerate() {
             self.d.panel_mut(q)[p * TILE_COLS..][..TILE_COLS].copy_from_slice(part);
