@@ -9,9 +9,8 @@
 //! (`(C + H)` rows) and the two biases summed into `f`, whose columns are regrouped
 //! ([`Layout`]): a block of 32 columns holds every pre-activation of `U = 32 / GROUPS` hidden
 //! units. The cell is applied to each register tile of the product as soon as it is summed,
-//! so pre-activations never go to memory; the backward pass writes the pre-activation
-//! gradients of every step straight into the panel layout that the weight-gradient products
-//! read.
+//! so pre-activations never go to memory. The backward pass sums the weight gradients per
+//! worker, a chunk of rows at a time while they are in cache (`Chunk`).
 use super::small_gemm::{Packed, Strided, TILE_COLS, accumulate, add_product};
 use rayon::prelude::*;
 
