@@ -404,19 +404,24 @@ fn fuse<M: CellMath>(l: &Layout, w: Weights<'_>) -> (Vec<f32>, Vec<f32>) {
 
 /// A raw pointer that workers share; each worker writes disjoint ranges only.
 #[derive(Clone, Copy)]
-struct Shared(*mut f32);
+struct Shared {
+    ptr: *mut f32,
+    /// Values the allocation holds.
+    len: usize,
+}
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
 impl Shared {
     /// Copies `src` to `at..at + src.len()` (inlined, so that a copy of known length
-    /// becomes a few vector moves instead of a call).
+    /// becomes a few vector moves instead of a call). A range past the end panics.
     ///
     /// # Safety
-    /// The range must lie in the allocation and no other worker may touch it meanwhile.
+    /// No other worker may touch the range meanwhile.
     #[inline(always)]
     unsafe fn put(&self, at: usize, src: &[f32]) {
-        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.0.add(at), src.len()) }
+        assert!(at + src.len() <= self.len, "write past the buffer");
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr.add(at), src.len()) }
     }
 }
 
@@ -436,7 +441,10 @@ impl Filling {
     }
 
     fn shared(&mut self) -> Shared {
-        Shared(self.data.as_mut_ptr())
+        Shared {
+            ptr: self.data.as_mut_ptr(),
+            len: self.len,
+        }
     }
 
     /// The filled buffer.
