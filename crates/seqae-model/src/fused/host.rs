@@ -335,7 +335,7 @@ const BLOCK: usize = 2 * TILE_COLS;
 struct Layout {
     input: usize,
     hidden: usize,
-    /// Units per panel `U`.
+    /// Units per block `U`.
     units: usize,
     /// Blocks `P`.
     blocks: usize,
@@ -375,7 +375,7 @@ impl Layout {
     }
 }
 
-/// The stacked weights `F` (`(C + H) x 16 P`, row-major) and summed biases `f` of the
+/// The stacked weights `F` (`(C + H) x 32 P`, row-major) and summed biases `f` of the
 /// product.
 fn fuse<M: CellMath>(l: &Layout, w: Weights<'_>) -> (Vec<f32>, Vec<f32>) {
     let (c, h, gw) = (l.input, l.hidden, M::GATES * l.hidden);
@@ -526,11 +526,34 @@ struct Sequences<'a> {
     all_steps: bool,
 }
 
-impl Sequences<'_> {
-    /// The block of `y` (of `B` rows) that holds the final LSTM cell state.
-    fn cell_block(&self) -> usize {
-        if self.all_steps { self.steps } else { 1 }
+impl<'a> Sequences<'a> {
+    fn new(
+        l: Layout,
+        d: Dims,
+        (x, mask): (&'a [f32], &'a [f32]),
+        (reverse, all_steps): (bool, bool),
+    ) -> Self {
+        Sequences {
+            l,
+            steps: d.steps,
+            batch: d.batch,
+            x,
+            mask,
+            reverse,
+            all_steps,
+        }
     }
+
+    /// The block of `y` (of `B` rows) that holds the final LSTM cell state: its last.
+    fn cell_block(&self) -> usize {
+        output_blocks(self.steps, self.all_steps) - 1
+    }
+}
+
+/// Blocks of `B` rows in [`forward`]'s `y`: every step and the final cell state with
+/// `all_steps`, else the final hidden and cell states.
+pub fn output_blocks(steps: usize, all_steps: bool) -> usize {
+    if all_steps { steps + 1 } else { 2 }
 }
 
 /// Everything the forward workers share.
@@ -568,8 +591,7 @@ pub fn forward<M: CellMath>(
     let f = Packed::new(&f, l.width, (l.input + l.hidden, l.width));
     let rows = d.steps * d.batch;
     let saved_len = |n: usize| if save { rows * n } else { 0 };
-    let blocks = if all_steps { d.steps + 1 } else { 2 };
-    let mut y = Filling::new(blocks * d.batch * d.hidden);
+    let mut y = Filling::new(output_blocks(d.steps, all_steps) * d.batch * d.hidden);
     let mut h_prev = Filling::new(saved_len(l.padded));
     let mut c_prev = Filling::new(if M::CELL_STATE {
         saved_len(l.padded)
@@ -578,15 +600,7 @@ pub fn forward<M: CellMath>(
     });
     let mut acts = Filling::new(saved_len(l.blocks * M::SAVED * l.units));
     let job = ForwardJob {
-        seq: Sequences {
-            l,
-            steps: d.steps,
-            batch: d.batch,
-            x,
-            mask,
-            reverse,
-            all_steps,
-        },
+        seq: Sequences::new(l, d, (x, mask), (reverse, all_steps)),
         h0,
         c0,
         f: &f,
@@ -623,15 +637,13 @@ fn forward_rows<M: CellMath, const FMA: bool>(j: &ForwardJob<'_>, r0: usize, nb:
         padded,
         ..
     } = j.seq.l;
-    let mut h = vec![0.0f32; nb * padded];
-    let mut c = vec![0.0f32; nb * padded];
-    for b in 0..nb {
-        let src = (r0 + b) * hidden..(r0 + b + 1) * hidden;
-        h[b * padded..][..hidden].copy_from_slice(&j.h0[src.clone()]);
-        if M::CELL_STATE {
-            c[b * padded..][..hidden].copy_from_slice(&j.c0[src]);
-        }
-    }
+    let mut h = padded_rows(&j.h0[r0 * hidden..], nb, (hidden, padded));
+    // Zeros for cells without a cell state, which never write it.
+    let mut c = if M::CELL_STATE {
+        padded_rows(&j.c0[r0 * hidden..], nb, (hidden, padded))
+    } else {
+        vec![0.0f32; nb * padded]
+    };
     let (mut h_next, mut c_next) = (h.clone(), c.clone());
     for k in 0..j.seq.steps {
         let t = time(k, j.seq.steps, j.seq.reverse);
@@ -675,18 +687,17 @@ fn forward_rows<M: CellMath, const FMA: bool>(j: &ForwardJob<'_>, r0: usize, nb:
         unsafe { put_rows(j.y, r0 * hidden, &h, (padded, hidden)) };
     }
     let last = j.seq.cell_block() * j.seq.batch + r0;
-    if M::CELL_STATE {
-        unsafe { put_rows(j.y, last * hidden, &c, (padded, hidden)) };
-    } else {
-        unsafe {
-            put_rows(
-                j.y,
-                last * hidden,
-                &vec![0.0; nb * hidden],
-                (hidden, hidden),
-            )
-        };
+    unsafe { put_rows(j.y, last * hidden, &c, (padded, hidden)) };
+}
+
+/// `rows` rows of `width` values from the front of `src`, each padded with zeros to `padded`
+/// (the layout the workers carry states in; [`put_rows`] is the way back).
+fn padded_rows(src: &[f32], rows: usize, (width, padded): (usize, usize)) -> Vec<f32> {
+    let mut out = vec![0.0f32; rows * padded];
+    for (dst, row) in out.chunks_exact_mut(padded).zip(src.chunks_exact(width)) {
+        dst[..width].copy_from_slice(row);
     }
+    out
 }
 
 /// Copies the first `width` values of each row of `src` (rows of `stride`) to consecutive
@@ -861,15 +872,7 @@ pub fn backward<M: CellMath>(
     let mut dh0 = Filling::new(d.batch * h);
     let mut dc0 = Filling::new(d.batch * h);
     let job = BackwardJob {
-        seq: Sequences {
-            l,
-            steps: d.steps,
-            batch: d.batch,
-            x,
-            mask,
-            reverse,
-            all_steps,
-        },
+        seq: Sequences::new(l, d, (x, mask), (reverse, all_steps)),
         dy,
         saved,
         f_h: &f_h,
@@ -936,8 +939,8 @@ const CHUNK_ROWS: usize = 256;
 /// row by row and block by block, then `dh += dpre F_h^T` for the whole block of rows. The
 /// pre-activation gradients and the inputs of the last few steps are kept in chunks laid out
 /// for the weight-gradient product, which runs whenever a chunk is full (while both are in
-/// cache). Returns this worker's `[x | h]^T dpre` (`C + H` rows of `32 P`, rounded up to
-/// whole row blocks) followed by the column sums of `dpre` (`32 P`).
+/// cache). Returns this worker's `[x | h]^T dpre` (`C + H` rows of `32 P`) followed by the
+/// column sums of `dpre` (`32 P`).
 #[inline(always)]
 fn backward_rows<M: CellMath, const FMA: bool>(
     j: &BackwardJob<'_>,
@@ -955,13 +958,12 @@ fn backward_rows<M: CellMath, const FMA: bool>(
     let units = units::<M>();
     let sw = M::SAVED * units;
     let mut dh = vec![0.0f32; nb * padded];
-    let mut dc = vec![0.0f32; nb * padded];
-    if M::CELL_STATE {
-        for b in 0..nb {
-            let src = (j.seq.cell_block() * j.seq.batch + r0 + b) * hidden;
-            dc[b * padded..][..hidden].copy_from_slice(&j.dy[src..src + hidden]);
-        }
-    }
+    let mut dc = if M::CELL_STATE {
+        let at = (j.seq.cell_block() * j.seq.batch + r0) * hidden;
+        padded_rows(&j.dy[at..], nb, (hidden, padded))
+    } else {
+        vec![0.0f32; nb * padded]
+    };
     let mut step = vec![0.0f32; nb * width];
     let mut dx_step = vec![0.0f32; if j.f_x.is_some() { nb * input } else { 0 }];
     let mut chunk = Chunk::new(input + hidden, width, nb);
@@ -991,12 +993,13 @@ fn backward_rows<M: CellMath, const FMA: bool>(
                 let mut dhq = [0.0f32; BLOCK];
                 let mut dcq = [0.0f32; BLOCK];
                 let mut dp = [0.0f32; BLOCK];
-                // (A whole block is a copy of known length: a few moves, not a call.)
-                if dy.is_empty() {
-                } else if nu == units {
-                    dyq[..units].copy_from_slice(&dy[u0..u0 + units]);
-                } else {
-                    dyq[..nu].copy_from_slice(&dy[u0..u0 + nu]);
+                if !dy.is_empty() {
+                    // (A whole block is a copy of known length: a few moves, not a call.)
+                    if nu == units {
+                        dyq[..units].copy_from_slice(&dy[u0..u0 + units]);
+                    } else {
+                        dyq[..nu].copy_from_slice(&dy[u0..u0 + nu]);
+                    }
                 }
                 dhq[..units].copy_from_slice(&dh[o..o + units]);
                 for u in 0..units {
@@ -1060,12 +1063,10 @@ fn backward_rows<M: CellMath, const FMA: bool>(
             unsafe { j.dx.put(first * input, &dx_step) };
         }
     }
-    for b in 0..nb {
-        // SAFETY: rows r0..r0+nb belong to this worker alone.
-        unsafe {
-            j.dh0.put((r0 + b) * hidden, &dh[b * padded..][..hidden]);
-            j.dc0.put((r0 + b) * hidden, &dc[b * padded..][..hidden]);
-        }
+    // SAFETY: rows r0..r0+nb belong to this worker alone.
+    unsafe {
+        put_rows(j.dh0, r0 * hidden, &dh, (padded, hidden));
+        put_rows(j.dc0, r0 * hidden, &dc, (padded, hidden));
     }
     chunk.flush();
     chunk.finish()

@@ -160,7 +160,7 @@ fn forward_on<B: Backend>(
     let (h0, c0) = (host::<B>(h0), host::<B>(c0));
     let (y, saved) = forward_kind(kind, &inp, &h0, &c0, (reverse, all_steps), save);
     let d = inp.dims;
-    let blocks = if all_steps { d.steps + 1 } else { 2 };
+    let blocks = host::output_blocks(d.steps, all_steps);
     let y = device::<B>(y, vec![blocks, d.batch, d.hidden], &dev);
     (y, save.then_some((inp, saved)))
 }

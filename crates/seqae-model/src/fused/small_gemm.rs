@@ -8,7 +8,7 @@
 use rayon::prelude::*;
 
 /// Rows of `c` in one register tile.
-pub(super) const TILE_ROWS: usize = 4;
+const TILE_ROWS: usize = 4;
 /// Columns of `c` in one register tile (two 8-lane vectors), and of a [`Packed`] panel.
 pub(super) const TILE_COLS: usize = 16;
 
@@ -177,21 +177,6 @@ fn row_block<const R: usize, const FMA: bool>(
     r0: usize,
     (n, k): (usize, usize),
     a: Strided<'_>,
-    b: (&Packed, usize),
-    c: &mut [f32],
-    cs: usize,
-) {
-    for (q, j) in (0..n).step_by(TILE_COLS).enumerate() {
-        block_tile::<R, FMA>((r0, q, j), (n, k), a, b, c, cs);
-    }
-}
-
-/// The tile of rows `r0..r0 + R` and panel `q` (columns `j..j + 16`) of `c`.
-#[inline(always)]
-fn block_tile<const R: usize, const FMA: bool>(
-    (r0, q, j): (usize, usize, usize),
-    (n, k): (usize, usize),
-    a: Strided<'_>,
     (b, p0): (&Packed, usize),
     c: &mut [f32],
     cs: usize,
@@ -200,9 +185,11 @@ fn block_tile<const R: usize, const FMA: bool>(
         data: &a.data[r0 * a.row..],
         ..a
     };
-    let panel = &b.data[(q * b.k + p0) * TILE_COLS..][..k * TILE_COLS];
-    let width = TILE_COLS.min(n - j);
-    tile::<R, FMA>(a, k, panel, &mut c[r0 * cs + j..], (cs, width));
+    for (q, j) in (0..n).step_by(TILE_COLS).enumerate() {
+        let panel = &b.data[(q * b.k + p0) * TILE_COLS..][..k * TILE_COLS];
+        let width = TILE_COLS.min(n - j);
+        tile::<R, FMA>(a, k, panel, &mut c[r0 * cs + j..], (cs, width));
+    }
 }
 
 /// One `R x 16` tile of `c` (its first `width` columns), held in registers over the sum.
