@@ -4,8 +4,8 @@
 //!
 //! `cargo run --release --example cluster_synthetic`
 use seqae::data::synthetic::{Family, Synthetic};
-use seqae::latent::{KMeans, Matrix, metrics};
-use seqae::model::{Backend, Cell, ModelConfig, SeqAe, TrainConfig};
+use seqae::latent::{KMeans, metrics};
+use seqae::model::{Cell, ModelConfig, TrainConfig, Trainer};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let set = Synthetic {
@@ -24,18 +24,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let train = TrainConfig {
         epochs: 30,
+        min_updates: None,
         ..Default::default()
     };
-    let fitted = SeqAe::fit(&set, &model, &train, Backend::Flex, &mut |r| {
-        if r.epoch % 10 == 0 {
-            println!("epoch {:>3}  loss {:.4}", r.epoch, r.train_loss);
-        }
-    })?;
-    let z = Matrix::new(
-        fitted.model.embed(&set)?,
-        set.len(),
-        fitted.model.latent_dim(),
-    )?;
+    let fitted = Trainer::new(model, train)
+        .on_epoch(|r| {
+            if r.epoch % 10 == 0 {
+                println!("epoch {:>3}  loss {:.4}", r.epoch, r.train_loss);
+            }
+        })
+        .fit(&set)?;
+    let z = fitted.model.embed(&set)?;
     let clusters = KMeans::new(2).with_seed(0).fit(&z)?;
     let labels = set.label_indices().expect("synthetic data is labelled");
     println!(

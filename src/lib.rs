@@ -2,8 +2,8 @@
 //!
 //! This crate re-exports the pipeline's crates under short names:
 //! [`data`] (read, normalise, batch) -> [`model`] (recurrent autoencoder) ->
-//! [`latent`] (k-means, PCA, metrics) -> [`plot`] (charts); [`cli`] is the command line.
-pub use seqae_cli as cli;
+//! [`latent`] (k-means, PCA, metrics) -> [`plot`] (charts). The `seqae` binary's command line
+//! lives in the private crate seqae-cli.
 pub use seqae_data as data;
 pub use seqae_latent as latent;
 pub use seqae_model as model;

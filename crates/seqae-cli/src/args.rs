@@ -1,8 +1,44 @@
 //! Command-line arguments (clap).
+//!
+//! Every default comes from the library (`ModelConfig::default()`, `TrainConfig::default()`,
+//! ...), so `seqae train` with no flags trains the model the library's defaults describe.
 use crate::error::{CliError, CliResult};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+use seqae_data::Normalization;
 use seqae_data::read::{Column, Format, ReadOptions};
+use seqae_model::{
+    Backend, Cell, DecoderInput, Kernel, ModelConfig, Objective, Patch, TrainConfig,
+};
 use std::path::PathBuf;
+
+/// The library's model defaults.
+fn model_default() -> ModelConfig {
+    ModelConfig::default()
+}
+
+/// The library's training defaults.
+fn train_default() -> TrainConfig {
+    TrainConfig::default()
+}
+
+/// `--decoder-input`: the names [`DecoderInput`] parses, listed in `--help`.
+fn decoder_input_parser() -> impl TypedValueParser<Value = DecoderInput> {
+    PossibleValuesParser::new(DecoderInput::NAMES).map(|name| {
+        name.parse::<DecoderInput>()
+            .expect("every listed name parses")
+    })
+}
+
+/// Help of `--epochs`, with the library's numbers.
+fn epochs_help() -> String {
+    let t = train_default();
+    format!(
+        "Passes over the data [default: {}, and more on small data so that training makes at least {} updates (--min-updates); with --epochs, exactly this many]",
+        t.epochs,
+        t.min_updates.unwrap_or(0)
+    )
+}
 
 /// Sequence autoencoders for unsupervised learning on time series: train a recurrent
 /// autoencoder, embed sequences as latent vectors, cluster, reduce and plot them.
@@ -44,9 +80,9 @@ pub enum Command {
 pub struct DataArgs {
     /// Data file (.ts, .tsv, .csv, .npy) or a folder of them (merged, NAME_TRAIN before NAME_TEST).
     pub path: PathBuf,
-    /// Format, overriding the file extension: ts, tsv, csv, csv-long or npy.
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
+    /// Format, overriding the file extension.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
     /// Accept NaN or empty cells inside sequences as missing values (.tsv, .csv, .npy).
     #[arg(long)]
     pub allow_missing: bool,
@@ -80,7 +116,7 @@ impl DataArgs {
             None => None,
         };
         Ok(ReadOptions {
-            format: self.format.as_deref().map(Format::parse).transpose()?,
+            format: self.format,
             allow_missing: self.allow_missing,
             header: self.header,
             label_column: self.label_column.as_deref().map(Column::parse),
@@ -112,60 +148,62 @@ pub struct OutArgs {
     pub force: bool,
 }
 
-/// The model and its training.
+/// The model and its training; every default is the library's.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// Recurrent cell: rnn (vanilla tanh), lstm or gru.
-    #[arg(long, default_value = "gru")]
-    pub cell: String,
+    /// Recurrent cell (rnn: the vanilla tanh cell).
+    #[arg(long, value_enum, default_value_t = model_default().cell)]
+    pub cell: Cell,
     /// Hidden units per layer (and direction).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 64)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = model_default().hidden)]
     pub hidden: usize,
     /// Size of the latent vector (the embedding).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 32)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = model_default().latent)]
     pub latent: usize,
     /// Stacked recurrent layers in the encoder and the decoder.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = model_default().layers)]
     pub layers: usize,
     /// Read each sequence in both directions in the encoder (`--bidirectional false` for one).
-    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "BOOL")]
+    #[arg(long, default_value_t = model_default().bidirectional, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "BOOL")]
     pub bidirectional: bool,
     /// Dropout between stacked layers while training, in [0, 1).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = model_default().dropout)]
     pub dropout: f64,
     /// Decoder input: unconditioned (the latent vector alone must carry the sequence, which
     /// gives the most informative embeddings), latent (the latent vector again at every step),
     /// teacher-forcing or free-running.
-    #[arg(long, default_value = "unconditioned")]
-    pub decoder_input: String,
+    #[arg(long, value_parser = decoder_input_parser(), default_value_t = model_default().decoder_input)]
+    pub decoder_input: DecoderInput,
     /// With teacher forcing: probability of feeding the true previous value.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = DecoderInput::DEFAULT_TEACHER_RATIO)]
     pub teacher_ratio: f64,
     /// Reconstruct in the same order instead of reversed.
     #[arg(long)]
     pub same_order: bool,
     /// Time steps read as one recurrent step: auto (at most 32 recurrent steps for the longest
     /// sequence, so 1 up to length 32) or a size (1: every time step).
-    #[arg(long, default_value = "auto")]
-    pub patch: String,
-    /// Passes over the data [default: 100, and more on small data so that training makes at
-    /// least 2,000 updates].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = model_default().patch)]
+    pub patch: Patch,
+    #[arg(long, allow_negative_numbers = true, help = epochs_help())]
     pub epochs: Option<usize>,
+    /// Train at least this many updates (batches), adding epochs on small data (0: off)
+    /// [default: the library's, unless --epochs is given].
+    #[arg(long, allow_negative_numbers = true)]
+    pub min_updates: Option<usize>,
     /// Sequences per batch.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 32)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = train_default().batch_size)]
     pub batch: usize,
     /// Adam learning rate.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-3)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = train_default().lr)]
     pub lr: f64,
     /// Clip the global gradient norm to this (0: no clipping).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = train_default().clip_norm.unwrap_or(0.0))]
     pub clip: f64,
     /// Seed of weights, shuffling and every random draw.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = train_default().seed)]
     pub seed: u64,
     /// Fraction of sequences held out for validation (0: none).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = train_default().val_fraction)]
     pub val_fraction: f64,
     /// Stop after this many epochs without improvement (keeps the best weights).
     #[arg(long)]
@@ -173,12 +211,23 @@ pub struct ModelArgs {
     /// Halve the learning rate after this many epochs without improvement.
     #[arg(long)]
     pub plateau: Option<usize>,
-    /// Normalisation: zscore (per sequence), global (per channel), minmax or none.
-    #[arg(long, default_value = "global")]
-    pub normalize: String,
-    /// Compute backend: flex or ndarray.
-    #[arg(long, default_value = "flex")]
-    pub backend: String,
+    /// What training minimises: reconstruction alone, or with a contrastive term on augmented
+    /// views (crops, scaling, jitter) that makes embeddings shift- and scale-invariant.
+    #[arg(long, value_enum, default_value_t = train_default().objective)]
+    pub objective: Objective,
+    /// Weight of the contrastive term (with --objective contrastive).
+    #[arg(long, allow_negative_numbers = true, default_value_t = train_default().contrast.weight)]
+    pub contrast_weight: f64,
+    /// Shortest crop of a contrastive view, as a fraction of the sequence.
+    #[arg(long, allow_negative_numbers = true, default_value_t = train_default().contrast.min_crop)]
+    pub min_crop: f64,
+    /// Normalisation: zscore (per sequence), global (per channel over the training set),
+    /// minmax or none.
+    #[arg(long, value_enum, default_value_t = train_default().normalization)]
+    pub normalize: Normalization,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value_t = Backend::default())]
+    pub backend: Backend,
     /// Hide the progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -208,9 +257,9 @@ pub struct EmbedArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub out: OutArgs,
-    /// Compute backend for inference: flex or ndarray.
-    #[arg(long, default_value = "flex")]
-    pub backend: String,
+    /// Compute backend for inference.
+    #[arg(long, value_enum, default_value_t = Backend::default())]
+    pub backend: Backend,
 }
 
 /// Number of clusters: a number or `auto` (chosen by silhouette).
@@ -290,9 +339,9 @@ pub struct ReconstructArgs {
     /// Output (.csv: id, label, error, then t0_c0, t0_c1, ... of the reconstruction; or .json).
     #[command(flatten)]
     pub out: OutArgs,
-    /// Compute backend for inference: flex or ndarray.
-    #[arg(long, default_value = "flex")]
-    pub backend: String,
+    /// Compute backend for inference.
+    #[arg(long, value_enum, default_value_t = Backend::default())]
+    pub backend: Backend,
     /// How many of the worst sequences to print.
     #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
     pub top: usize,
@@ -338,9 +387,9 @@ pub enum PlotKind {
         /// How many sequences (the first ones).
         #[arg(long, allow_negative_numbers = true, default_value_t = 4)]
         count: usize,
-        /// Compute backend: flex or ndarray.
-        #[arg(long, default_value = "flex")]
-        backend: String,
+        /// Compute backend.
+        #[arg(long, value_enum, default_value_t = Backend::default())]
+        backend: Backend,
         #[command(flatten)]
         out: OutArgs,
     },
@@ -389,6 +438,10 @@ pub struct EvaluateArgs {
     /// Print one JSON object (nmi_mean, ari_mean, per_seed, ...).
     #[arg(long)]
     pub json: bool,
+    /// Also score k-means on the raw values (z-normalised per sequence, resampled to the
+    /// median length) with the same k and seeds: does the autoencoder earn its keep?
+    #[arg(long)]
+    pub baseline: bool,
 }
 
 /// `seqae demo`.
@@ -410,9 +463,9 @@ pub struct DemoArgs {
 /// `seqae bench`: the model and data of the PyTorch benchmark script, timed.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Recurrent cell: rnn, lstm or gru.
-    #[arg(long, default_value = "lstm")]
-    pub cell: String,
+    /// Recurrent cell (the benchmark's default is the LSTM, the hardest case).
+    #[arg(long, value_enum, default_value_t = Cell::Lstm)]
+    pub cell: Cell,
     /// Number of sequences.
     #[arg(long, default_value_t = 2048)]
     pub n: usize,
@@ -437,27 +490,23 @@ pub struct BenchArgs {
     /// Worker threads (rayon pool, GEMMs).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
-    /// Compute backend: flex or ndarray.
-    #[arg(long, default_value = "flex")]
-    pub backend: String,
-    /// Recurrent layer implementation: reference or fused.
-    #[arg(long, default_value = "fused")]
-    pub kernel: String,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value_t = Backend::default())]
+    pub backend: Backend,
+    /// Recurrent layer implementation.
+    #[arg(long, value_enum, default_value_t = Kernel::default())]
+    pub kernel: Kernel,
     /// Seed of the data and the weights.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Also run the PyTorch script with this Python and print both side by side.
-    #[arg(long, value_name = "PYTHON")]
+    /// Also run the PyTorch script (--peer-script) with this Python and print both side by
+    /// side.
+    #[arg(long, value_name = "PYTHON", requires = "peer_script")]
     pub peer: Option<PathBuf>,
-    /// The PyTorch benchmark script run by --peer (relative paths: from the current folder,
-    /// else from the repository root).
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "../shared/bench/torch_seq_ae.py"
-    )]
-    pub peer_script: PathBuf,
+    /// The PyTorch benchmark script run by --peer (`torch_seq_ae.py`; not shipped with seqae).
+    #[arg(long, value_name = "FILE", requires = "peer")]
+    pub peer_script: Option<PathBuf>,
 }

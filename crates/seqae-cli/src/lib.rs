@@ -2,11 +2,11 @@
 //!
 //! Every command reads its inputs, calls the libraries and writes its outputs atomically; any
 //! error is printed as one line (`seqae: error: ...`) and bad input exits with code 2.
-pub mod args;
+mod args;
 mod commands;
-pub mod error;
-pub mod output;
-pub mod table;
+mod error;
+mod output;
+mod table;
 
 use clap::Parser;
 use std::process::ExitCode;

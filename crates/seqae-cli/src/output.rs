@@ -1,7 +1,6 @@
 //! Writing output files: atomically (temp file + rename) and never over an existing file
 //! without `--force`.
 use crate::error::{CliError, CliResult};
-use std::io::Write;
 use std::path::Path;
 
 /// Refuses to write `path` when it exists and `force` is off.
@@ -25,22 +24,8 @@ pub fn check_writable(path: &Path, force: bool) -> CliResult<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically: into a temporary file in the same folder, renamed
-/// over `path` when complete.
+/// Writes `bytes` to `path` atomically ([`seqae_data::atomic::write_bytes`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> CliResult<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let result = (|| {
-        let mut f = tempfile::Builder::new()
-            .prefix(".seqae-")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        f.write_all(bytes)?;
-        f.as_file().sync_all()?;
-        f.persist(path).map_err(|e| e.error)?;
-        Ok::<_, std::io::Error>(())
-    })();
-    result.map_err(|e| CliError::Input(format!("{}: cannot write: {e}", path.display())))
+    seqae_data::atomic::write_bytes(path, bytes)
+        .map_err(|e| CliError::Input(format!("{}: cannot write: {e}", path.display())))
 }

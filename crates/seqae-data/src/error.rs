@@ -32,6 +32,42 @@ pub enum DataError {
     /// An argument or a combination of data is invalid (not tied to a place in a file).
     #[error("{0}")]
     Invalid(String),
+    /// A name (of a format, a normalisation, ...) that is not one of the accepted ones.
+    #[error(transparent)]
+    Name(#[from] crate::UnknownName),
+    /// A [`Matrix`](crate::Matrix) with no rows or no columns.
+    #[error("empty input: matrix has no elements")]
+    EmptyMatrix,
+    /// Matrix data whose length is not `rows * cols`.
+    #[error("matrix data has {len} values but {rows} x {cols} = {expected} were expected")]
+    ShapeMismatch {
+        /// Length of the data given.
+        len: usize,
+        /// Declared rows.
+        rows: usize,
+        /// Declared columns.
+        cols: usize,
+        /// `rows * cols` (saturating).
+        expected: usize,
+    },
+    /// A NaN or infinite value in matrix data.
+    #[error("matrix contains a non-finite value ({value}) at row {row}, column {col}")]
+    NonFinite {
+        /// Row of the first offending value.
+        row: usize,
+        /// Column of the first offending value.
+        col: usize,
+        /// The value itself (NaN or +/-inf).
+        value: f32,
+    },
+    /// Matrix rows of different lengths.
+    #[error("length mismatch: first row has {first} entries but another row has {other}")]
+    RowLengthMismatch {
+        /// Length of the first row.
+        first: usize,
+        /// Length of the first row that differs.
+        other: usize,
+    },
 }
 
 impl DataError {

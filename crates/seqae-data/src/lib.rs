@@ -7,9 +7,18 @@
 //! - [`normalize`]: per-sequence z-score, global per-channel standardisation and min-max, with
 //!   statistics that can be stored and applied to new data.
 //! - [`batch`]: padded batches with masks, length bucketing and seeded shuffling.
+//! - [`features`]: z-normalised, resampled raw values (the classical k-means baseline).
+//! - [`Matrix`]: a validated row-major `f32` matrix (finite, non-empty), the input of latent
+//!   analysis.
+//! - [`atomic`]: atomic file writes (temporary file + rename) for every crate that writes.
 //! - [`synthetic`]: labelled families of synthetic sequences for tests, examples and benchmarks.
+pub mod atomic;
 pub mod batch;
 mod error;
+pub mod features;
+mod matrix;
+#[doc(hidden)]
+pub mod names;
 pub mod normalize;
 pub mod read;
 mod sequence;
@@ -17,6 +26,8 @@ pub mod synthetic;
 
 pub use batch::{Batch, BatchOptions};
 pub use error::{DataError, Result};
+pub use matrix::Matrix;
+pub use names::UnknownName;
 pub use normalize::{Normalization, Normalizer};
 pub use read::{Format, ReadOptions, read_path};
 pub use sequence::{SequenceSet, SequenceSetBuilder, Summary};

@@ -7,12 +7,15 @@ use serde::{Deserialize, Serialize};
 /// Which normalisation to apply. Missing values (`NaN`) are ignored by the statistics and stay
 /// missing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Normalization {
-    /// Each sequence and channel to mean 0 and standard deviation 1 (the UCR default).
-    #[default]
+    /// Each sequence and channel to mean 0 and standard deviation 1 (the UCR convention).
     Zscore,
-    /// Each channel to mean 0 and standard deviation 1 over the whole training set.
+    /// Each channel to mean 0 and standard deviation 1 over the whole training set (the
+    /// default: it keeps the differences of level and scale between sequences, which
+    /// docs/QUALITY.md measured to cluster better).
+    #[default]
     Global,
     /// Each channel to the range [0, 1] over the whole training set.
     Minmax,
@@ -20,20 +23,12 @@ pub enum Normalization {
     None,
 }
 
-impl Normalization {
-    /// Parses `zscore`, `global`, `minmax` or `none`.
-    pub fn parse(name: &str) -> Result<Normalization> {
-        match name.to_ascii_lowercase().as_str() {
-            "zscore" | "z-score" => Ok(Normalization::Zscore),
-            "global" => Ok(Normalization::Global),
-            "minmax" | "min-max" => Ok(Normalization::Minmax),
-            "none" => Ok(Normalization::None),
-            other => Err(DataError::Invalid(format!(
-                "unknown normalisation '{other}': expected zscore, global, minmax or none"
-            ))),
-        }
-    }
-}
+crate::named_enum!(Normalization, "normalisation", {
+    Zscore => "zscore" | "z-score",
+    Global => "global",
+    Minmax => "minmax" | "min-max",
+    None => "none",
+});
 
 /// Standard deviations (or ranges) below this are treated as 1, so that a constant sequence or
 /// channel maps to zeros instead of dividing by zero.
@@ -228,9 +223,9 @@ mod tests {
         b.push(&[1.0], None, None).unwrap();
         assert!(m.transform(&b.finish().unwrap()).is_err());
         assert_eq!(
-            Normalization::parse("MinMax").unwrap(),
+            "MinMax".parse::<Normalization>().unwrap(),
             Normalization::Minmax
         );
-        assert!(Normalization::parse("l2").is_err());
+        assert!("l2".parse::<Normalization>().is_err());
     }
 }

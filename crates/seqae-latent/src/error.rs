@@ -3,35 +3,16 @@
 use thiserror::Error;
 
 /// Everything that can go wrong in latent analysis. Every variant names the offending value.
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Error)]
 pub enum LatentError {
-    /// A matrix or label array with no elements.
+    /// An invalid [`Matrix`](crate::Matrix) (empty, wrong shape, non-finite value, ragged rows).
+    #[error(transparent)]
+    Data(#[from] seqae_data::DataError),
+    /// A label array with no elements.
     #[error("empty input: {what} has no elements")]
     Empty {
-        /// What was empty (e.g. "matrix", "labels").
+        /// What was empty (e.g. "labels").
         what: &'static str,
-    },
-    /// `data.len()` does not equal `rows * cols`.
-    #[error("matrix data has {len} values but {rows} x {cols} = {expected} were expected")]
-    ShapeMismatch {
-        /// Length of the data given.
-        len: usize,
-        /// Declared rows.
-        rows: usize,
-        /// Declared columns.
-        cols: usize,
-        /// `rows * cols` (saturating).
-        expected: usize,
-    },
-    /// A NaN or infinite value in the input matrix.
-    #[error("matrix contains a non-finite value ({value}) at row {row}, column {col}")]
-    NonFinite {
-        /// Row of the first offending value.
-        row: usize,
-        /// Column of the first offending value.
-        col: usize,
-        /// The value itself (NaN or +/-inf).
-        value: f32,
     },
     /// `k = 0` clusters was requested.
     #[error("the number of clusters k must be at least 1, got 0")]

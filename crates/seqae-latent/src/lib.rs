@@ -1,7 +1,8 @@
 //! Latent-space analysis for sequence-autoencoder embeddings (or any row-major `f32` matrix):
 //! k-means, choosing k by silhouette, PCA and clustering metrics, matching scikit-learn.
 //!
-//! No burn dependency: inputs are plain [`Matrix`] values (`Vec<f32>`, row-major).
+//! No burn dependency: inputs are plain [`Matrix`] values (`Vec<f32>`, row-major; the type is
+//! `seqae_data::Matrix`, re-exported here).
 //!
 //! ```
 //! use seqae_latent::{KMeans, Matrix, Pca, metrics};
@@ -19,13 +20,12 @@ pub mod error;
 mod kernels;
 pub mod kmeans;
 mod linalg;
-pub mod matrix;
 pub mod metrics;
 pub mod pca;
 pub mod select_k;
 
 pub use error::{LatentError, Result};
 pub use kmeans::{KMeans, KMeansModel};
-pub use matrix::Matrix;
 pub use pca::{Pca, PcaModel};
 pub use select_k::{KSelection, SelectK, choose_k};
+pub use seqae_data::Matrix;

@@ -17,10 +17,20 @@ pub(crate) fn row_blocks(n: usize) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-/// `out (m x n) = alpha * out + beta * a (m x k, row-major) * b^T (b is n x k, row-major)`.
-/// When `read_out` is false the old contents of `out` are ignored.
+/// How the second factor `b` of [`gemm()`] is stored (row-major either way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BLayout {
+    /// `b` is `n x k`: the product is `a * b^T`.
+    NxK,
+    /// `b` is `k x n`: the product is `a * b`.
+    KxN,
+}
+
+/// `out (m x n) = alpha * out + beta * a (m x k) * B`, all row-major, where `B` (`k x n`) is
+/// `b^T` or `b` as `layout` says. When `read_out` is false the old contents of `out` are
+/// ignored.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm_nt<T: 'static + Copy>(
+pub(crate) fn gemm<T: 'static + Copy>(
     m: usize,
     n: usize,
     k: usize,
@@ -28,6 +38,7 @@ pub(crate) fn gemm_nt<T: 'static + Copy>(
     read_out: bool,
     a: &[T],
     b: &[T],
+    layout: BLayout,
     alpha: T,
     beta: T,
 ) {
@@ -35,6 +46,11 @@ pub(crate) fn gemm_nt<T: 'static + Copy>(
     if m == 0 || n == 0 {
         return;
     }
+    // Strides of B's columns and rows: element (t, j) is b[j * k + t] or b[t * n + j].
+    let (b_cs, b_rs) = match layout {
+        BLayout::NxK => (k as isize, 1),
+        BLayout::KxN => (1, n as isize),
+    };
     // SAFETY: the slices are long enough for the strides given (checked above), `out` does not
     // alias `a` or `b` (distinct borrows), and T is f32 or f64 at every call site.
     unsafe {
@@ -50,51 +66,8 @@ pub(crate) fn gemm_nt<T: 'static + Copy>(
             1,
             k as isize,
             b.as_ptr(),
-            k as isize,
-            1,
-            alpha,
-            beta,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
-    }
-}
-
-/// `out (m x n) = alpha * out + beta * a (m x k) * b (k x n)`, all row-major.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm_nn<T: 'static + Copy>(
-    m: usize,
-    n: usize,
-    k: usize,
-    out: &mut [T],
-    read_out: bool,
-    a: &[T],
-    b: &[T],
-    alpha: T,
-    beta: T,
-) {
-    assert!(out.len() >= m * n && a.len() >= m * k && b.len() >= k * n);
-    if m == 0 || n == 0 {
-        return;
-    }
-    // SAFETY: as in `gemm_nt`.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            read_out,
-            a.as_ptr(),
-            1,
-            k as isize,
-            b.as_ptr(),
-            1,
-            n as isize,
+            b_cs,
+            b_rs,
             alpha,
             beta,
             false,
@@ -111,7 +84,7 @@ pub(crate) fn gemm_tn_self(m: usize, k: usize, out: &mut [f64], read_out: bool, 
     if k == 0 {
         return;
     }
-    // SAFETY: as in `gemm_nt`; lhs is a^T (k x m): element (i, j) = a[j * k + i].
+    // SAFETY: as in `gemm`; lhs is a^T (k x m): element (i, j) = a[j * k + i].
     unsafe {
         gemm::gemm(
             k,
@@ -224,17 +197,17 @@ mod tests {
         let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
         let b: Vec<f64> = (0..n * k).map(|i| (i as f64 * 0.11).cos()).collect();
         let mut out = vec![0.0; m * n];
-        gemm_nt(m, n, k, &mut out, false, &a, &b, 0.0, 1.0);
+        gemm(m, n, k, &mut out, false, &a, &b, BLayout::NxK, 0.0, 1.0);
         for i in 0..m {
             for j in 0..n {
                 let e: f64 = (0..k).map(|t| a[i * k + t] * b[j * k + t]).sum();
                 assert!((out[i * n + j] - e).abs() < 1e-12);
             }
         }
-        // b as k x n for gemm_nn
+        // b as k x n
         let bk: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.23).sin()).collect();
         let mut out2 = vec![1.0; m * n];
-        gemm_nn(m, n, k, &mut out2, true, &a, &bk, 1.0, 2.0);
+        gemm(m, n, k, &mut out2, true, &a, &bk, BLayout::KxN, 1.0, 2.0);
         for i in 0..m {
             for j in 0..n {
                 let e: f64 = 1.0 + 2.0 * (0..k).map(|t| a[i * k + t] * bk[t * n + j]).sum::<f64>();

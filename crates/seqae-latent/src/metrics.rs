@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use rayon::prelude::*;
+use seqae_simd::Isa;
 
+use crate::Matrix;
 use crate::error::{LatentError, Result};
-use crate::linalg::gemm_nt;
-use crate::matrix::Matrix;
+use crate::linalg::{BLayout, gemm};
 
 /// Largest number of distinct labels [`accuracy_hungarian`] accepts (the assignment is cubic).
 pub const MAX_HUNGARIAN_LABELS: usize = 2048;
@@ -310,6 +311,15 @@ pub fn silhouette<T: Eq + Hash>(m: &Matrix, labels: &[T]) -> Result<f64> {
 /// 0 for points in singleton clusters. Needs `2 <= distinct labels <= n - 1`. Cost is
 /// O(n^2 d) (f64 GEMM in row tiles, parallel), memory O(n) per tile row.
 pub fn silhouette_samples<T: Eq + Hash>(m: &Matrix, labels: &[T]) -> Result<Vec<f64>> {
+    silhouette_samples_with(m, labels, Isa::best())
+}
+
+/// [`silhouette_samples`] with the kernels on path `isa`.
+pub(crate) fn silhouette_samples_with<T: Eq + Hash>(
+    m: &Matrix,
+    labels: &[T],
+    isa: Isa,
+) -> Result<Vec<f64>> {
     let (n, d) = m.shape();
     if labels.len() != n {
         return Err(LatentError::LengthMismatch {
@@ -361,7 +371,7 @@ pub fn silhouette_samples<T: Eq + Hash>(m: &Matrix, labels: &[T]) -> Result<Vec<
             let start = t * tile;
             let rows = out.len();
             buf.resize(rows * n, 0.0);
-            gemm_nt(
+            gemm(
                 rows,
                 n,
                 d,
@@ -369,6 +379,7 @@ pub fn silhouette_samples<T: Eq + Hash>(m: &Matrix, labels: &[T]) -> Result<Vec<
                 false,
                 &x[start * d..(start + rows) * d],
                 &x,
+                BLayout::NxK,
                 0.0,
                 -2.0,
             );
@@ -376,10 +387,10 @@ pub fn silhouette_samples<T: Eq + Hash>(m: &Matrix, labels: &[T]) -> Result<Vec<
             for (r, o) in out.iter_mut().enumerate() {
                 let i = start + r;
                 let row = &mut buf[r * n..(r + 1) * n];
-                crate::kernels::sqrt_dists(row, sq[i], &sq);
+                crate::kernels::sqrt_dists(isa, row, sq[i], &sq);
                 row[i] = 0.0;
                 for (l, s) in sums.iter_mut().enumerate() {
-                    *s = crate::kernels::sum_f64(&row[starts[l]..starts[l + 1]]);
+                    *s = crate::kernels::sum_f64(isa, &row[starts[l]..starts[l + 1]]);
                 }
                 let own = label_of_sorted(&starts, i);
                 if freq[own] <= 1 {
@@ -443,10 +454,10 @@ mod tests {
         ));
         assert!(e.to_string().contains("labels_true has 2"));
         let empty: [u8; 0] = [];
-        assert_eq!(
+        assert!(matches!(
             ari(&empty, &empty),
             Err(LatentError::Empty { what: "labels" })
-        );
+        ));
         assert!(purity(&[0], &[0, 1]).is_err());
         assert!(accuracy_hungarian(&empty, &empty).is_err());
     }
@@ -493,16 +504,49 @@ mod tests {
         assert_eq!(s[3], 0.0);
     }
 
+    /// Every path against the definition (mean distances to the own and nearest other cluster).
+    #[test]
+    fn silhouette_matches_definition_on_every_path() {
+        let (n, d) = (60, 5);
+        let x: Vec<f32> = (0..n * d).map(|i| ((i * 29 % 83) as f32) * 0.1).collect();
+        let labels: Vec<usize> = (0..n).map(|i| i % 4).collect();
+        let m = Matrix::new(x.clone(), n, d).unwrap();
+        let dist = |i: usize, j: usize| -> f64 {
+            let (a, b) = (&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d]);
+            a.iter()
+                .zip(b)
+                .map(|(&p, &q)| (p as f64 - q as f64).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        };
+        let mean_to = |i: usize, l: usize| {
+            let js: Vec<usize> = (0..n).filter(|&j| j != i && labels[j] == l).collect();
+            js.iter().map(|&j| dist(i, j)).sum::<f64>() / js.len() as f64
+        };
+        for isa in crate::kernels::test_paths() {
+            let s = silhouette_samples_with(&m, &labels, isa).unwrap();
+            for i in 0..n {
+                let a = mean_to(i, labels[i]);
+                let b = (0..4)
+                    .filter(|&l| l != labels[i])
+                    .map(|l| mean_to(i, l))
+                    .fold(f64::INFINITY, f64::min);
+                let want = (b - a) / a.max(b);
+                assert!((s[i] - want).abs() < 1e-9, "{isa}: point {i}");
+            }
+        }
+    }
+
     #[test]
     fn silhouette_rejects_bad_input() {
         let m = Matrix::new(vec![0.0, 1.0, 10.0], 3, 1).unwrap();
-        assert_eq!(
+        assert!(matches!(
             silhouette(&m, &[0, 0, 0]),
             Err(LatentError::InvalidLabelCount {
                 n_labels: 1,
                 n_samples: 3
             })
-        );
+        ));
         assert!(matches!(
             silhouette(&m, &[0, 1, 2]),
             Err(LatentError::InvalidLabelCount { n_labels: 3, .. })

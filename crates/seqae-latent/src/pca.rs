@@ -10,9 +10,9 @@ use nalgebra::DMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::Matrix;
 use crate::error::{LatentError, Result};
-use crate::linalg::{TILE_ROWS, column_means, gemm_nn, gemm_nt, gemm_tn_self, row_blocks};
-use crate::matrix::Matrix;
+use crate::linalg::{BLayout, TILE_ROWS, column_means, gemm, gemm_tn_self, row_blocks};
 
 /// PCA settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -297,7 +297,7 @@ impl PcaModel {
                     }
                 }
                 let proj = &mut proj[..k * rows];
-                gemm_nt(k, rows, d, proj, false, w, centred, 0.0, 1.0);
+                gemm(k, rows, d, proj, false, w, centred, BLayout::NxK, 0.0, 1.0);
                 for (j, prow) in proj.chunks_exact(rows).enumerate() {
                     let s = scale.as_ref().map_or(1.0, |s| s[j]);
                     for (i, &v) in prow.iter().enumerate() {
@@ -338,7 +338,7 @@ impl PcaModel {
                 for row in o.chunks_exact_mut(d) {
                     row.copy_from_slice(&mean32);
                 }
-                gemm_nn(
+                gemm(
                     rows,
                     d,
                     k,
@@ -346,6 +346,7 @@ impl PcaModel {
                     true,
                     &y[start * k..(start + rows) * k],
                     &w,
+                    BLayout::KxN,
                     1.0,
                     1.0,
                 );
@@ -458,7 +459,7 @@ mod tests {
     fn bad_input_is_typed() {
         let m = data();
         let e = Pca::new(4).fit(&m).unwrap_err();
-        assert_eq!(
+        assert!(matches!(
             e,
             LatentError::TooManyComponents {
                 requested: 4,
@@ -466,7 +467,7 @@ mod tests {
                 rows: 6,
                 cols: 3
             }
-        );
+        ));
         assert!(e.to_string().contains("n_components = 4"));
         assert!(matches!(
             Pca::new(0).fit(&m),

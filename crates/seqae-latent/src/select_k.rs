@@ -6,9 +6,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+use crate::Matrix;
 use crate::error::{LatentError, Result};
 use crate::kmeans::{KMeans, KMeansModel};
-use crate::matrix::Matrix;
 use crate::metrics::silhouette;
 
 /// Default number of points the silhouette is computed on (it is O(n^2)).

@@ -3,10 +3,11 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use rand::rngs::StdRng;
 
-use crate::batch::DeviceBatch;
+use crate::batch::{DeviceBatch, Target};
 use crate::config::{DecoderInput, ModelConfig};
 use crate::decoder::{Decoder, Feed};
 use crate::encoder::Encoder;
+use crate::fused::RunOptions;
 
 /// The sequence autoencoder's weights.
 #[derive(Module, Debug)]
@@ -28,38 +29,41 @@ impl AutoEncoder {
     }
 
     /// Latent vectors `[B, latent]` (no dropout).
-    pub fn encode(&self, batch: &DeviceBatch) -> Tensor<2> {
-        self.encoder.forward(&batch.inputs, &batch.masks, None)
+    pub fn encode(&self, batch: &DeviceBatch, run: RunOptions) -> Tensor<2> {
+        self.encoder.forward(&batch.inputs, &batch.masks, run, None)
     }
 
     /// Latent vectors and reconstructions `[B, T, C]` in target order. With `rng` (training),
     /// dropout and teacher forcing apply as configured; without it (inference) the decoder is
     /// fed its own outputs (or zeros when unconditioned). Teacher forcing needs the batch's
-    /// targets.
+    /// `target` (without one the decoder is fed its own outputs).
     pub fn forward(
         &self,
         batch: &DeviceBatch,
+        target: Option<&Target>,
         config: &ModelConfig,
+        run: RunOptions,
         mut rng: Option<&mut StdRng>,
     ) -> (Tensor<2>, Tensor<3>) {
         let p = config.dropout;
         let z = self.encoder.forward(
             &batch.inputs,
             &batch.masks,
+            run,
             rng.as_deref_mut().map(|r| (r, p)),
         );
-        let feed = match (config.decoder_input, rng.is_some()) {
-            (DecoderInput::Unconditioned, _) => Feed::Zeros,
-            (DecoderInput::Latent, _) => Feed::Latent,
-            (DecoderInput::TeacherForcing { ratio }, true) => Feed::Teacher {
-                targets: &batch.targets,
+        let feed = match (config.decoder_input, rng.is_some(), target) {
+            (DecoderInput::Unconditioned, _, _) => Feed::Zeros,
+            (DecoderInput::Latent, _, _) => Feed::Latent,
+            (DecoderInput::TeacherForcing { ratio }, true, Some(target)) => Feed::Teacher {
+                targets: &target.steps,
                 ratio,
             },
             _ => Feed::Free,
         };
-        let y = self
-            .decoder
-            .forward_stacked(z.clone(), batch.steps, feed, rng.map(|r| (r, p)));
+        let y =
+            self.decoder
+                .forward_stacked(z.clone(), batch.steps, feed, run, rng.map(|r| (r, p)));
         (z, y)
     }
 }

@@ -2,10 +2,9 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ModelError, Result};
-
 /// A CPU backend of burn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// burn's `flex` backend (pure Rust, the fastest on CPU).
@@ -18,27 +17,6 @@ pub enum Backend {
 impl Backend {
     /// Every backend.
     pub const ALL: [Backend; 2] = [Backend::Flex, Backend::Ndarray];
-
-    /// Parses `flex` or `ndarray`.
-    pub fn parse(name: &str) -> Result<Backend> {
-        match name.to_ascii_lowercase().as_str() {
-            "flex" => Ok(Backend::Flex),
-            "ndarray" => Ok(Backend::Ndarray),
-            other => Err(ModelError::UnknownName {
-                what: "backend",
-                name: other.to_string(),
-                expected: "flex or ndarray",
-            }),
-        }
-    }
-
-    /// The name `parse` accepts.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Flex => "flex",
-            Backend::Ndarray => "ndarray",
-        }
-    }
 
     /// The device for inference (no autodiff).
     pub fn device(self) -> Device {
@@ -55,8 +33,7 @@ impl Backend {
     }
 }
 
-impl std::fmt::Display for Backend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+seqae_data::named_enum!(Backend, "backend", {
+    Flex => "flex",
+    Ndarray => "ndarray",
+});

@@ -1,38 +1,42 @@
-//! [`DeviceBatch`]: a padded [`Batch`] laid out as the tensors the model consumes.
+//! [`DeviceBatch`]: a padded [`Batch`] laid out as the tensors the model consumes, and its
+//! reconstruction [`Target`].
 use burn::tensor::{Device, Tensor};
 use seqae_data::{Batch, SequenceSet};
 
 use crate::config::ModelConfig;
 use crate::tensor::tensor;
 
-/// A batch on a device: per-step inputs and masks for the recurrent layers, and the target
-/// (the input, reversed within each sequence's length when `reverse`) with its observed mask.
+/// A batch on a device: per-step inputs and masks for the recurrent layers.
 #[derive(Clone, Debug)]
 pub struct DeviceBatch {
     /// Sequences (`B`).
-    pub size: usize,
+    pub(crate) size: usize,
     /// Padded length (`T`).
-    pub steps: usize,
+    pub(crate) steps: usize,
     /// Channels (`C`).
-    pub channels: usize,
+    pub(crate) channels: usize,
     /// Length of each row.
-    pub lengths: Vec<usize>,
+    pub(crate) lengths: Vec<usize>,
     /// Per step, the inputs `[B, C]` (0 at padding and missing values).
-    pub inputs: Vec<Tensor<2>>,
+    pub(crate) inputs: Vec<Tensor<2>>,
     /// Per step, `[B, 1]` with 1 at valid steps; `None` where every row is valid.
-    pub masks: Vec<Option<Tensor<2>>>,
+    pub(crate) masks: Vec<Option<Tensor<2>>>,
     /// Whether the target runs in reverse order.
-    pub reverse: bool,
-    /// Per step, the target `[B, C]` (for teacher forcing); empty unless asked for.
-    pub targets: Vec<Tensor<2>>,
-    /// Target `[B, T, C]`; None unless asked for.
-    pub target: Option<Tensor<3>>,
-    /// `[B, T, C]`: 1 where the target is observed; None unless asked for.
-    pub observed: Option<Tensor<3>>,
-    /// Host copy of the target `[B, T, C]`.
-    pub target_host: Vec<f32>,
-    /// Host copy of the observed mask of the target `[B, T, C]`.
-    pub observed_host: Vec<f32>,
+    pub(crate) reverse: bool,
+}
+
+/// What a batch is reconstructed into: the input, reversed within each sequence's length when
+/// the model reconstructs in reverse, with the mask of observed values.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Per step, the target `[B, C]` (for teacher forcing).
+    pub(crate) steps: Vec<Tensor<2>>,
+    /// The target `[B, T, C]`.
+    pub(crate) values: Tensor<3>,
+    /// `[B, T, C]`: 1 where the target is observed.
+    pub(crate) observed: Tensor<3>,
+    /// Host copy of `observed`.
+    pub(crate) observed_host: Vec<f32>,
 }
 
 /// The position in the input of step `t` of the target of a sequence of length `len`.
@@ -48,16 +52,25 @@ impl DeviceBatch {
         set: &SequenceSet,
         indices: &[usize],
         config: &ModelConfig,
-        with_target: bool,
         device: &Device,
     ) -> Self {
         let batch = Batch::gather(set, indices).patched(config.patch_size());
-        DeviceBatch::new(&batch, config.reverse_target, with_target, device)
+        DeviceBatch::new(&batch, config.reverse_target, device)
     }
 
-    /// Lays out `batch` on `device`. With `with_target`, also builds the target tensors
-    /// (needed for the loss and teacher forcing, not for embedding).
-    pub fn new(batch: &Batch, reverse: bool, with_target: bool, device: &Device) -> Self {
+    /// [`for_model`](Self::for_model) with the reconstruction target (for the loss).
+    pub fn for_model_with_target(
+        set: &SequenceSet,
+        indices: &[usize],
+        config: &ModelConfig,
+        device: &Device,
+    ) -> (Self, Target) {
+        let batch = Batch::gather(set, indices).patched(config.patch_size());
+        DeviceBatch::with_target(&batch, config.reverse_target, device)
+    }
+
+    /// Lays out `batch` on `device` (the target runs in reverse order when `reverse`).
+    pub fn new(batch: &Batch, reverse: bool, device: &Device) -> Self {
         let (b, t_max, c) = (batch.size(), batch.max_len, batch.channels);
         let mut inputs = Vec::with_capacity(t_max);
         let mut masks = Vec::with_capacity(t_max);
@@ -75,6 +88,21 @@ impl DeviceBatch {
                 Some(tensor(m, [b, 1], device))
             });
         }
+        DeviceBatch {
+            size: b,
+            steps: t_max,
+            channels: c,
+            lengths: batch.lengths.clone(),
+            inputs,
+            masks,
+            reverse,
+        }
+    }
+
+    /// [`new`](Self::new) and the batch's reconstruction target.
+    pub fn with_target(batch: &Batch, reverse: bool, device: &Device) -> (Self, Target) {
+        let db = DeviceBatch::new(batch, reverse, device);
+        let (b, t_max, c) = (batch.size(), batch.max_len, batch.channels);
         let mut target_host = vec![0.0; b * t_max * c];
         let mut observed_host = vec![0.0; b * t_max * c];
         for row in 0..b {
@@ -86,37 +114,52 @@ impl DeviceBatch {
                 observed_host[dst..dst + c].copy_from_slice(&batch.observed[src..src + c]);
             }
         }
-        let (mut targets, mut target, mut observed) = (Vec::new(), None, None);
-        if with_target {
-            for t in 0..t_max {
+        let steps = (0..t_max)
+            .map(|t| {
                 let mut x = Vec::with_capacity(b * c);
                 for row in 0..b {
                     let at = (row * t_max + t) * c;
                     x.extend_from_slice(&target_host[at..at + c]);
                 }
-                targets.push(tensor(x, [b, c], device));
-            }
-            target = Some(tensor(target_host.clone(), [b, t_max, c], device));
-            observed = Some(tensor(observed_host.clone(), [b, t_max, c], device));
-        }
-        DeviceBatch {
-            size: b,
-            steps: t_max,
-            channels: c,
-            lengths: batch.lengths.clone(),
-            inputs,
-            masks,
-            reverse,
-            targets,
-            target,
-            observed,
-            target_host,
+                tensor(x, [b, c], device)
+            })
+            .collect();
+        let target = Target {
+            steps,
+            values: tensor(target_host, [b, t_max, c], device),
+            observed: tensor(observed_host.clone(), [b, t_max, c], device),
             observed_host,
-        }
+        };
+        (db, target)
     }
 
+    /// Sequences in the batch (`B`).
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Padded length in recurrent steps (`T`).
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Values per recurrent step (channels times the patch size).
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+}
+
+impl Target {
     /// Number of observed target values.
     pub fn observed_count(&self) -> f64 {
         self.observed_host.iter().map(|&v| v as f64).sum()
+    }
+
+    /// Observed values of row `row` of a batch whose rows hold `per_row` values.
+    pub(crate) fn observed_in_row(&self, row: usize, per_row: usize) -> f64 {
+        self.observed_host[row * per_row..(row + 1) * per_row]
+            .iter()
+            .map(|&v| v as f64)
+            .sum()
     }
 }

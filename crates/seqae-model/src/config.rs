@@ -4,46 +4,32 @@ use seqae_data::Normalization;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
+use crate::objective::{Contrast, Objective};
 
 /// The recurrent cell. Gate order and conventions are PyTorch's (`nn.RNN`, `nn.LSTM`, `nn.GRU`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
+#[repr(u8)]
 pub enum Cell {
     /// The vanilla cell: `h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`.
     Rnn,
     /// Long short-term memory; gates `i, f, g, o`.
-    #[default]
     Lstm,
-    /// Gated recurrent unit; gates `r, z, n`.
+    /// Gated recurrent unit; gates `r, z, n` (the default: docs/QUALITY.md).
+    #[default]
     Gru,
 }
+
+seqae_data::named_enum!(Cell, "cell", {
+    Rnn => "rnn" | "vanilla" | "tanh",
+    Lstm => "lstm",
+    Gru => "gru",
+});
 
 impl Cell {
     /// Every cell.
     pub const ALL: [Cell; 3] = [Cell::Rnn, Cell::Lstm, Cell::Gru];
-
-    /// Parses `rnn` (or `vanilla`, `tanh`), `lstm` or `gru`.
-    pub fn parse(name: &str) -> Result<Cell> {
-        match name.to_ascii_lowercase().as_str() {
-            "rnn" | "vanilla" | "tanh" => Ok(Cell::Rnn),
-            "lstm" => Ok(Cell::Lstm),
-            "gru" => Ok(Cell::Gru),
-            other => Err(ModelError::UnknownName {
-                what: "cell",
-                name: other.to_string(),
-                expected: "rnn, lstm or gru",
-            }),
-        }
-    }
-
-    /// The name `parse` accepts.
-    pub fn name(self) -> &'static str {
-        match self {
-            Cell::Rnn => "rnn",
-            Cell::Lstm => "lstm",
-            Cell::Gru => "gru",
-        }
-    }
 
     /// Number of stacked gates (blocks of `hidden` rows in the weights).
     pub fn gates(self) -> usize {
@@ -52,12 +38,6 @@ impl Cell {
             Cell::Lstm => 4,
             Cell::Gru => 3,
         }
-    }
-}
-
-impl std::fmt::Display for Cell {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -97,18 +77,55 @@ impl Default for DecoderInput {
 }
 
 impl DecoderInput {
-    /// Parses `teacher-forcing` (or `teacher`, with `ratio`), `free-running` (or `free`),
-    /// `unconditioned` (or `none`) or `latent` (or `repeat`).
-    pub fn parse(name: &str, ratio: f64) -> Result<DecoderInput> {
-        match name.to_ascii_lowercase().replace('_', "-").as_str() {
-            "teacher-forcing" | "teacher" | "tf" => Ok(DecoderInput::TeacherForcing { ratio }),
+    /// The teacher-forcing ratio a bare `teacher-forcing` means.
+    pub const DEFAULT_TEACHER_RATIO: f64 = 0.5;
+
+    /// The names [`FromStr`](std::str::FromStr) accepts, canonical ones first.
+    pub const NAMES: [&'static str; 4] =
+        ["unconditioned", "latent", "teacher-forcing", "free-running"];
+
+    /// The canonical name of the mode.
+    pub fn name(self) -> &'static str {
+        match self {
+            DecoderInput::Unconditioned => "unconditioned",
+            DecoderInput::Latent => "latent",
+            DecoderInput::TeacherForcing { .. } => "teacher-forcing",
+            DecoderInput::FreeRunning => "free-running",
+        }
+    }
+
+    /// The same mode; teacher forcing with `ratio`.
+    pub fn with_ratio(self, ratio: f64) -> DecoderInput {
+        match self {
+            DecoderInput::TeacherForcing { .. } => DecoderInput::TeacherForcing { ratio },
+            other => other,
+        }
+    }
+}
+
+impl std::fmt::Display for DecoderInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Parses `unconditioned` (or `none`), `latent` (or `repeat`), `teacher-forcing` (or
+/// `teacher`; ratio 0.5, see [`DecoderInput::with_ratio`]) or `free-running` (or `free`).
+impl std::str::FromStr for DecoderInput {
+    type Err = seqae_data::UnknownName;
+
+    fn from_str(name: &str) -> std::result::Result<Self, Self::Err> {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "teacher-forcing" | "teacher" | "tf" => Ok(DecoderInput::TeacherForcing {
+                ratio: Self::DEFAULT_TEACHER_RATIO,
+            }),
             "free-running" | "free" => Ok(DecoderInput::FreeRunning),
             "unconditioned" | "none" | "zeros" => Ok(DecoderInput::Unconditioned),
             "latent" | "repeat" => Ok(DecoderInput::Latent),
-            other => Err(ModelError::UnknownName {
+            _ => Err(seqae_data::UnknownName {
                 what: "decoder input",
-                name: other.to_string(),
-                expected: "teacher-forcing, free-running, unconditioned or latent",
+                name: name.to_string(),
+                expected: seqae_data::names::one_of(&Self::NAMES),
             }),
         }
     }
@@ -133,11 +150,10 @@ pub enum Patch {
     Size(usize),
 }
 
-/// One time step per recurrent step, which is also what model files written before patches
-/// existed mean.
+/// [`Patch::Auto`], the benchmarked default (docs/QUALITY.md).
 impl Default for Patch {
     fn default() -> Self {
-        Patch::Size(1)
+        Patch::Auto
     }
 }
 
@@ -145,18 +161,10 @@ impl Patch {
     /// The most recurrent steps [`Patch::Auto`] leaves.
     pub const AUTO_STEPS: usize = 32;
 
-    /// Parses `auto` or a positive whole number.
-    pub fn parse(text: &str) -> Result<Patch> {
-        let text = text.trim();
-        if text.eq_ignore_ascii_case("auto") {
-            return Ok(Patch::Auto);
-        }
-        match text.parse::<usize>() {
-            Ok(n) if n >= 1 => Ok(Patch::Size(n)),
-            _ => Err(ModelError::config(format!(
-                "patch must be auto or a whole number >= 1, not {text:?}"
-            ))),
-        }
+    /// One time step per recurrent step: what a model file written before patches existed
+    /// means.
+    pub fn one() -> Patch {
+        Patch::Size(1)
     }
 
     /// The size for data whose longest sequence has `max_len` steps.
@@ -168,9 +176,9 @@ impl Patch {
     }
 }
 
-/// The architecture of a sequence autoencoder (stored in the model file).
+/// The architecture of a sequence autoencoder (stored in the model file). The defaults are
+/// the ones docs/QUALITY.md benchmarked, the same as `seqae train` with no flags.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct ModelConfig {
     /// Recurrent cell of the encoder and the decoder.
     pub cell: Cell,
@@ -188,22 +196,51 @@ pub struct ModelConfig {
     pub decoder_input: DecoderInput,
     /// Reconstruct the sequence in reverse order (the default, after Srivastava et al. 2015).
     pub reverse_target: bool,
-    /// Time steps per recurrent step; a fitted model always holds a [`Patch::Size`].
+    /// Time steps per recurrent step; a fitted model always holds a [`Patch::Size`] (files
+    /// written before patches existed have none: one step).
+    #[serde(default = "Patch::one")]
     pub patch: Patch,
 }
 
 impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
-            cell: Cell::Lstm,
+            cell: Cell::Gru,
             hidden: 64,
-            latent: 16,
+            latent: 32,
             layers: 1,
-            bidirectional: false,
+            bidirectional: true,
             dropout: 0.0,
             decoder_input: DecoderInput::default(),
             reverse_target: true,
             patch: Patch::default(),
+        }
+    }
+}
+
+impl std::fmt::Display for Patch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Patch::Auto => f.write_str("auto"),
+            Patch::Size(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// Parses `auto` or a whole number of at least 1.
+impl std::str::FromStr for Patch {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("auto") {
+            return Ok(Patch::Auto);
+        }
+        match text.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(Patch::Size(n)),
+            _ => Err(format!(
+                "patch must be auto or a whole number >= 1, not {text:?}"
+            )),
         }
     }
 }
@@ -293,7 +330,8 @@ impl Default for Plateau {
     }
 }
 
-/// How a model is fitted.
+/// How a model is fitted. The defaults are the benchmarked ones (docs/QUALITY.md), the same
+/// as `seqae train` with no flags.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TrainConfig {
@@ -321,13 +359,19 @@ pub struct TrainConfig {
     pub normalization: Normalization,
     /// Batch sequences of similar length together.
     pub bucket: bool,
+    /// What training minimises.
+    pub objective: Objective,
+    /// The settings of [`Objective::Contrastive`].
+    pub contrast: Contrast,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
-            epochs: 50,
-            min_updates: None,
+            epochs: 100,
+            // On ArrowHead (211 sequences, 7 batches an epoch) 100 epochs left some seeds short
+            // of fitting (docs/QUALITY.md).
+            min_updates: Some(2000),
             batch_size: 32,
             lr: 1e-3,
             clip_norm: Some(1.0),
@@ -335,8 +379,10 @@ impl Default for TrainConfig {
             val_fraction: 0.0,
             patience: None,
             plateau: None,
-            normalization: Normalization::Zscore,
+            normalization: Normalization::Global,
             bucket: true,
+            objective: Objective::default(),
+            contrast: Contrast::default(),
         }
     }
 }
@@ -379,6 +425,7 @@ impl TrainConfig {
                 self.val_fraction
             )));
         }
+        self.contrast.validate().map_err(ModelError::config)?;
         if self.patience == Some(0) {
             return Err(ModelError::config("patience must be at least 1"));
         }

@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 
 use crate::cell::{CellWeights, State};
 use crate::config::{DecoderInput, ModelConfig};
-use crate::fused::{Kernel, kernel, run_fused};
+use crate::fused::{Kernel, RunOptions, run_fused};
 use crate::layer::{dropout, dropout_one, run_direction};
 use crate::loss::stack_steps;
 use crate::tensor::linear;
@@ -117,17 +117,18 @@ impl Decoder {
     }
 
     /// Decodes `steps` steps from `z` like [`forward`](Self::forward), stacked as
-    /// `[B, T, C]`; with the fused kernel and inputs known in advance, each layer runs as one
-    /// fused operation.
+    /// `[B, T, C]`; with the fused kernel (`run`) and inputs known in advance, each layer runs
+    /// as one fused operation.
     pub fn forward_stacked(
         &self,
         z: Tensor<2>,
         steps: usize,
         feed: Feed<'_>,
+        run: RunOptions,
         mut train: Option<(&mut StdRng, f64)>,
     ) -> Tensor<3> {
         let known = self.known_inputs(&z, steps, feed, train.is_some());
-        let (Kernel::Fused, Some(inputs)) = (kernel(), known) else {
+        let (Kernel::Fused, Some(inputs)) = (run.kernel, known) else {
             return stack_steps(self.forward(z, steps, feed, train));
         };
         let states = self.initial_states(z);
@@ -137,7 +138,7 @@ impl Decoder {
         let mask = Tensor::ones([steps, batch], &device);
         let last = self.layers.len() - 1;
         for (l, (cell, init)) in self.layers.iter().zip(states).enumerate() {
-            let (out, _) = run_fused(cell, x, mask.clone(), init, false);
+            let (out, _) = run_fused(cell, x, mask.clone(), init, false, run.isa);
             x = match train.as_mut() {
                 Some((rng, p)) if l < last => {
                     let [t, b, w] = out.dims();

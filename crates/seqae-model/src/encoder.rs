@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 
 use crate::cell::CellWeights;
 use crate::config::ModelConfig;
-use crate::fused::{Kernel, kernel, run_fused, run_fused_final, stack_masks};
+use crate::fused::{Kernel, RunOptions, run_fused, run_fused_final, stack_masks};
 use crate::layer::{RecurrentLayer, dropout, dropout_one};
 use crate::tensor::linear;
 
@@ -44,16 +44,17 @@ impl Encoder {
     }
 
     /// The latent vectors `[B, latent]` of a batch given as per-step inputs and masks
-    /// (see [`RecurrentLayer::forward`]). With `train = Some((rng, p))`, dropout `p` is applied
-    /// between layers.
+    /// (see [`RecurrentLayer::forward`]), with the layers `run` chooses. With
+    /// `train = Some((rng, p))`, dropout `p` is applied between layers.
     pub fn forward(
         &self,
         inputs: &[Tensor<2>],
         masks: &[Option<Tensor<2>>],
+        run: RunOptions,
         mut train: Option<(&mut StdRng, f64)>,
     ) -> Tensor<2> {
-        if kernel() == Kernel::Fused {
-            return self.forward_fused(inputs, masks, train);
+        if run.kernel == Kernel::Fused {
+            return self.forward_fused(inputs, masks, run, train);
         }
         let mut steps: Option<Vec<Tensor<2>>> = None;
         let mut finals = Vec::new();
@@ -78,6 +79,7 @@ impl Encoder {
         &self,
         inputs: &[Tensor<2>],
         masks: &[Option<Tensor<2>>],
+        run: RunOptions,
         mut train: Option<(&mut StdRng, f64)>,
     ) -> Tensor<2> {
         let [batch, _] = inputs[0].dims();
@@ -97,9 +99,10 @@ impl Encoder {
             for (cell, reverse) in cells {
                 let init = cell.zero_state(batch, &device);
                 let fin = if last {
-                    run_fused_final(cell, x.clone(), mask.clone(), init, reverse)
+                    run_fused_final(cell, x.clone(), mask.clone(), init, reverse, run.isa)
                 } else {
-                    let (out, fin) = run_fused(cell, x.clone(), mask.clone(), init, reverse);
+                    let (out, fin) =
+                        run_fused(cell, x.clone(), mask.clone(), init, reverse, run.isa);
                     outs.push(out);
                     fin
                 };

@@ -1,8 +1,6 @@
 //! [`ModelError`]: every failure of the crate, each with a one-line message.
 use std::path::PathBuf;
 
-use crate::train::Fitted;
-
 /// Result of the crate's fallible operations.
 pub type Result<T> = std::result::Result<T, ModelError>;
 
@@ -12,16 +10,9 @@ pub enum ModelError {
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// An unknown name for a cell, backend or decoder input.
-    #[error("unknown {what} '{name}': expected {expected}")]
-    UnknownName {
-        /// What was being named ("cell", "backend", ...).
-        what: &'static str,
-        /// The name given.
-        name: String,
-        /// The accepted names.
-        expected: &'static str,
-    },
+    /// An unknown name for a cell, backend, kernel or decoder input.
+    #[error(transparent)]
+    Name(#[from] seqae_data::UnknownName),
     /// The data does not have the channel count the model was trained on.
     #[error("model expects {expected} channels but the data has {found}")]
     Channels {
@@ -68,24 +59,6 @@ pub enum ModelError {
         path: PathBuf,
         /// What burn reported.
         message: String,
-    },
-    /// Training produced a NaN or infinite loss (or gradient). `last_good` holds the model
-    /// with the weights of the last epoch that finished with a finite loss (the initial weights
-    /// when the first epoch diverged) and the history up to it.
-    #[error(
-        "training diverged at epoch {epoch}, batch {batch} (loss {loss}); try a lower learning rate or a smaller clip norm; the weights of the last good epoch ({good_epoch}) were kept"
-    )]
-    Diverged {
-        /// Epoch (1-based) where the loss stopped being finite.
-        epoch: usize,
-        /// Batch (1-based) within that epoch.
-        batch: usize,
-        /// The offending loss value (NaN or inf), or the gradient norm.
-        loss: f64,
-        /// The last epoch (1-based, 0 = before training) whose weights were kept.
-        good_epoch: usize,
-        /// The model with the kept weights and the history so far.
-        last_good: Box<Fitted>,
     },
     /// An error of the data crate (normalisation, batching).
     #[error(transparent)]

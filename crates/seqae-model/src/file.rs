@@ -1,19 +1,21 @@
 //! Model files: a directory `MODEL/` holding `config.json` (format, version, architecture,
-//! channels, normalisation) and `weights.bpk` (burnpack). Written into a temporary sibling
-//! directory and renamed into place, so a reader never sees a half-written model.
+//! channels, normalisation), `weights.bpk` (burnpack) and `history.json` (how it was fitted).
+//! Written into a temporary sibling directory and renamed into place
+//! ([`seqae_data::atomic::StagedDir`]), so a reader never sees a half-written model.
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::module::Module;
 use burn::store::ModuleRecord;
 use seqae_data::Normalizer;
+use seqae_data::atomic::StagedDir;
 use serde::{Deserialize, Serialize};
 
 use crate::autoencoder::AutoEncoder;
 use crate::backend::Backend;
 use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
+use crate::history::History;
 use crate::model::SeqAe;
 
 /// The `format` field of every model's `config.json`.
@@ -24,6 +26,8 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const CONFIG_FILE: &str = "config.json";
 /// Name of the weights file inside a model directory.
 pub const WEIGHTS_FILE: &str = "weights.bpk";
+/// Name of the training history inside a model directory (absent for untrained models).
+pub const HISTORY_FILE: &str = "history.json";
 
 /// The contents of `config.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,21 +60,29 @@ struct Header {
 impl SeqAe {
     /// Writes the model to the directory `dir` (created, or replaced if it holds a model).
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        self.save_with(dir, |_| Ok::<(), ModelError>(()))
+    }
+
+    /// [`save`](SeqAe::save), with `extras` writing more files (a chart, say) into the staged
+    /// directory first, so that they appear with the model or not at all.
+    pub fn save_with<E: From<ModelError>>(
+        &self,
+        dir: impl AsRef<Path>,
+        extras: impl FnOnce(&Path) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         let dir = dir.as_ref();
         if dir.exists() && !is_replaceable(dir) {
             return Err(ModelError::NotAModel {
                 path: dir.to_path_buf(),
                 reason: "it exists and holds other files; refusing to overwrite it".into(),
-            });
+            }
+            .into());
         }
-        let tmp = sibling(dir, "tmp");
-        let _ = fs::remove_dir_all(&tmp);
-        fs::create_dir_all(&tmp).map_err(|e| ModelError::io(&tmp, e))?;
-        let result = self.write_into(&tmp).and_then(|()| replace_dir(&tmp, dir));
-        if result.is_err() {
-            let _ = fs::remove_dir_all(&tmp);
-        }
-        result
+        let staged = StagedDir::new(dir).map_err(|e| ModelError::io(dir, e))?;
+        self.write_into(staged.path())?;
+        extras(staged.path())?;
+        staged.publish(true).map_err(|e| ModelError::io(dir, e))?;
+        Ok(())
     }
 
     fn write_into(&self, tmp: &Path) -> Result<()> {
@@ -92,13 +104,10 @@ impl SeqAe {
             parameters: self.num_params(),
             weights: WEIGHTS_FILE.into(),
         };
-        let path = tmp.join(CONFIG_FILE);
-        let json = serde_json::to_string_pretty(&file).expect("a model config serialises");
-        let mut f = fs::File::create(&path).map_err(|e| ModelError::io(&path, e))?;
-        f.write_all(json.as_bytes())
-            .and_then(|()| f.write_all(b"\n"))
-            .and_then(|()| f.sync_all())
-            .map_err(|e| ModelError::io(&path, e))?;
+        write_json(&tmp.join(CONFIG_FILE), &file)?;
+        if self.history != History::default() {
+            write_json(&tmp.join(HISTORY_FILE), &self.history)?;
+        }
         Ok(())
     }
 
@@ -132,6 +141,7 @@ impl SeqAe {
                 path: weights.clone(),
                 message: e.to_string(),
             })?;
+        model.history = read_history(dir)?;
         Ok(model)
     }
 }
@@ -188,34 +198,24 @@ fn is_replaceable(dir: &Path) -> bool {
     }
 }
 
-/// `.NAME.KIND-PID` next to `dir`.
-fn sibling(dir: &Path, kind: &str) -> PathBuf {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".into());
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    parent.join(format!(".{name}.{kind}-{}", std::process::id()))
+/// Writes `value` as pretty JSON with a final newline (synced to disk).
+fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let mut json = serde_json::to_string_pretty(value).expect("model metadata serialises");
+    json.push('\n');
+    seqae_data::atomic::write_bytes(path, json.as_bytes()).map_err(|e| ModelError::io(path, e))
 }
 
-/// Moves the finished `tmp` directory to `dir`, replacing an existing one.
-fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
-    if dir.exists() {
-        let old = sibling(dir, "old");
-        let _ = fs::remove_dir_all(&old);
-        fs::rename(dir, &old).map_err(|e| ModelError::io(dir, e))?;
-        if let Err(e) = fs::rename(tmp, dir) {
-            let _ = fs::rename(&old, dir);
-            return Err(ModelError::io(dir, e));
-        }
-        let _ = fs::remove_dir_all(&old);
-    } else {
-        fs::rename(tmp, dir).map_err(|e| ModelError::io(dir, e))?;
+/// The training history of a model directory (empty when it has none).
+pub fn read_history(dir: &Path) -> Result<History> {
+    let path = dir.join(HISTORY_FILE);
+    match fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| ModelError::NotAModel {
+            path: dir.into(),
+            reason: format!("{HISTORY_FILE}: {e}"),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(History::default()),
+        Err(e) => Err(ModelError::io(&path, e)),
     }
-    Ok(())
 }
 
 /// Rebuilds the network of `file` with fresh weights, for tools that inspect parameter names.

@@ -2,13 +2,15 @@
 //! embedding, reconstruction, anomaly scores and model files.
 //!
 //! ```no_run
-//! use seqae_model::{Backend, ModelConfig, SeqAe, TrainConfig};
+//! use seqae_model::{SeqAe, Trainer};
 //! # fn main() -> seqae_model::Result<()> {
 //! let set = seqae_data::synthetic::Synthetic::default().generate()?;
-//! let fitted = SeqAe::fit(&set, &ModelConfig::default(), &TrainConfig::default(), Backend::Flex, &mut |r| {
-//!     eprintln!("epoch {} loss {:.4}", r.epoch, r.train_loss)
-//! })?;
-//! let z = fitted.model.embed(&set)?; // n x latent, row-major
+//! let fitted = SeqAe::fit(&set)?; // the defaults: `seqae train` with no flags
+//! let z = fitted.model.embed(&set)?; // an n x latent matrix
+//! // Other settings and progress through a Trainer:
+//! let quick = Trainer::default()
+//!     .on_epoch(|r| eprintln!("epoch {} loss {:.4}", r.epoch, r.train_loss))
+//!     .fit(&set)?;
 //! fitted.model.save("model")?;
 //! # Ok(()) }
 //! ```
@@ -22,9 +24,12 @@ pub mod encoder;
 pub mod error;
 pub mod file;
 pub mod fused;
+mod grads;
+pub mod history;
 pub mod layer;
 pub mod loss;
 pub mod model;
+pub mod objective;
 pub mod tensor;
 pub mod train;
 
@@ -33,8 +38,11 @@ pub use backend::Backend;
 pub use cell::{CellWeights, State};
 pub use config::{Cell, DecoderInput, ModelConfig, Patch, Plateau, TrainConfig};
 pub use error::{ModelError, Result};
-pub use file::{FORMAT_VERSION, ModelFile, read_config};
-pub use fused::{Kernel, kernel, set_kernel};
+pub use file::{FORMAT_VERSION, ModelFile, read_config, read_history};
+pub use fused::{Kernel, RunOptions};
+pub use history::{BatchReport, Divergence, EpochReport, History};
 pub use layer::{LayerOutput, RecurrentLayer};
 pub use model::SeqAe;
-pub use train::{BatchReport, EpochReport, Fitted, History};
+pub use objective::{Contrast, Objective};
+pub use seqae_simd::Isa;
+pub use train::{Fitted, Trainer};

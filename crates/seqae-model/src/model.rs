@@ -3,13 +3,15 @@ use burn::module::Module;
 use burn::tensor::Device;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use seqae_data::{Normalizer, SequenceSet};
+use seqae_data::{Matrix, Normalizer, SequenceSet};
 
 use crate::autoencoder::AutoEncoder;
 use crate::backend::Backend;
 use crate::batch::{DeviceBatch, source_step};
 use crate::config::{ModelConfig, Patch};
 use crate::error::{ModelError, Result};
+use crate::fused::RunOptions;
+use crate::history::History;
 use crate::loss::per_sequence_sse;
 use crate::tensor::to_vec;
 
@@ -23,7 +25,9 @@ pub struct SeqAe {
     pub(crate) channels: usize,
     pub(crate) normalizer: Normalizer,
     pub(crate) backend: Backend,
+    pub(crate) run: RunOptions,
     pub(crate) net: AutoEncoder,
+    pub(crate) history: History,
 }
 
 impl SeqAe {
@@ -60,7 +64,9 @@ impl SeqAe {
             channels,
             normalizer,
             backend,
+            run: RunOptions::default(),
             net,
+            history: History::default(),
         })
     }
 
@@ -99,6 +105,21 @@ impl SeqAe {
         }
     }
 
+    /// How the recurrent layers run (kernel and CPU path).
+    pub fn run_options(&self) -> RunOptions {
+        self.run
+    }
+
+    /// The same model with other run options (the results agree to rounding).
+    pub fn with_run_options(self, run: RunOptions) -> SeqAe {
+        SeqAe { run, ..self }
+    }
+
+    /// How the model was fitted (empty for an untrained model).
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
     /// The network's weights.
     pub fn network(&self) -> &AutoEncoder {
         &self.net
@@ -124,20 +145,21 @@ impl SeqAe {
         Ok(())
     }
 
-    /// Embeddings of every sequence: a row-major `n x latent_dim()` matrix.
-    pub fn embed(&self, set: &SequenceSet) -> Result<Vec<f32>> {
+    /// Embeddings of every sequence: an `n x latent_dim()` matrix. Fails on an empty set and
+    /// on a non-finite embedding (a broken model), rather than returning one.
+    pub fn embed(&self, set: &SequenceSet) -> Result<Matrix> {
         self.check(set)?;
         let (norm, _) = self.normalizer.transform(set)?;
         let k = self.latent_dim();
         let mut out = vec![0.0; set.len() * k];
-        for_batches(&norm, &self.config, false, &self.device(), |db, idx| {
-            let z = to_vec(self.net.encode(db))?;
+        for_batches(&norm, &self.config, &self.device(), |db, idx| {
+            let z = to_vec(self.net.encode(db, self.run))?;
             for (row, &i) in idx.iter().enumerate() {
                 out[i * k..(i + 1) * k].copy_from_slice(&z[row * k..(row + 1) * k]);
             }
             Ok(())
         })?;
-        Ok(out)
+        Ok(Matrix::new(out, set.len(), k)?)
     }
 
     /// Reconstructions of every sequence in the original units (normalisation undone), with
@@ -147,8 +169,8 @@ impl SeqAe {
         let (norm, scales) = self.normalizer.transform(set)?;
         let mut out = set.clone();
         let (c, p) = (self.channels, self.config.patch_size());
-        for_batches(&norm, &self.config, false, &self.device(), |db, idx| {
-            let (_, y) = self.net.forward(db, &self.config, None);
+        for_batches(&norm, &self.config, &self.device(), |db, idx| {
+            let (_, y) = self.net.forward(db, None, &self.config, self.run, None);
             let y = to_vec(y)?;
             for (row, &i) in idx.iter().enumerate() {
                 let (len, full) = (db.lengths[row], set.length(i));
@@ -172,7 +194,7 @@ impl SeqAe {
     pub fn reconstruction_error(&self, set: &SequenceSet) -> Result<Vec<f32>> {
         self.check(set)?;
         let (norm, _) = self.normalizer.transform(set)?;
-        let (sse, counts) = errors(&self.net, &norm, &self.config, &self.device())?;
+        let (sse, counts) = errors(&self.net, &norm, &self.config, self.run, &self.device())?;
         Ok(sse
             .iter()
             .zip(&counts)
@@ -186,25 +208,23 @@ pub(crate) fn errors(
     net: &AutoEncoder,
     norm: &SequenceSet,
     config: &ModelConfig,
+    run: RunOptions,
     device: &Device,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     let mut sse = vec![0.0; norm.len()];
     let mut counts = vec![0.0; norm.len()];
-    for_batches(norm, config, true, device, |db, idx| {
-        let (_, y) = net.forward(db, config, None);
-        let target = db.target.clone().expect("built with targets");
-        let observed = db.observed.clone().expect("built with targets");
-        let s = to_vec(per_sequence_sse(y, target, observed))?;
+    let mut order: Vec<usize> = (0..norm.len()).collect();
+    order.sort_by_key(|&i| norm.length(i));
+    for idx in order.chunks(INFERENCE_BATCH) {
+        let (db, target) = DeviceBatch::for_model_with_target(norm, idx, config, device);
+        let (_, y) = net.forward(&db, Some(&target), config, run, None);
+        let s = to_vec(per_sequence_sse(y, &target))?;
         let per_row = db.steps * db.channels;
         for (row, &i) in idx.iter().enumerate() {
             sse[i] = s[row] as f64;
-            counts[i] = db.observed_host[row * per_row..(row + 1) * per_row]
-                .iter()
-                .map(|&v| v as f64)
-                .sum();
+            counts[i] = target.observed_in_row(row, per_row);
         }
-        Ok(())
-    })?;
+    }
     Ok((sse, counts))
 }
 
@@ -213,17 +233,13 @@ pub(crate) fn errors(
 pub(crate) fn for_batches(
     set: &SequenceSet,
     config: &ModelConfig,
-    with_target: bool,
     device: &Device,
     mut f: impl FnMut(&DeviceBatch, &[usize]) -> Result<()>,
 ) -> Result<()> {
     let mut order: Vec<usize> = (0..set.len()).collect();
     order.sort_by_key(|&i| set.length(i));
     for idx in order.chunks(INFERENCE_BATCH) {
-        f(
-            &DeviceBatch::for_model(set, idx, config, with_target, device),
-            idx,
-        )?;
+        f(&DeviceBatch::for_model(set, idx, config, device), idx)?;
     }
     Ok(())
 }

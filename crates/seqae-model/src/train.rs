@@ -1,10 +1,12 @@
-//! Training: a plain loop with Adam, global-norm gradient clipping, an optional validation
-//! split with early stopping and a plateau schedule, and divergence detection.
-use std::time::{Duration, Instant};
+//! Training: [`Trainer`] fits a model with Adam, global-norm gradient clipping, an optional
+//! validation split with early stopping and a plateau schedule, and divergence detection.
+//! The loop is split into one epoch ([`Session::epoch`]), the validation pass
+//! ([`Session::validate`]) and the early-stopping and schedule state ([`Stopping`]).
+use std::time::Instant;
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::Tensor;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -13,112 +15,216 @@ use seqae_data::{BatchOptions, Normalizer, SequenceSet};
 use crate::autoencoder::AutoEncoder;
 use crate::backend::Backend;
 use crate::batch::DeviceBatch;
-use crate::config::{ModelConfig, TrainConfig};
+use crate::config::{ModelConfig, Plateau, TrainConfig};
 use crate::error::{ModelError, Result};
+use crate::fused::RunOptions;
+use crate::grads::{global_norm, scale_grads};
+use crate::history::{BatchReport, Divergence, EpochReport, History};
 use crate::loss::masked_mse;
 use crate::model::{SeqAe, errors};
+use crate::objective::{Objective, nt_xent};
 use crate::tensor::scalar;
 
 /// Salt of the validation split's RNG (so that it does not share a stream with the weights).
 const SPLIT_SALT: u64 = 0x5EA0_5A17;
+/// Salt of the augmentations' RNG (its own stream: the reconstruction objective draws none).
+const AUGMENT_SALT: u64 = 0xA06_3E47;
 /// Relative improvement that counts for early stopping and the plateau schedule.
 const MIN_IMPROVEMENT: f64 = 1e-4;
 
-/// Per-epoch record of a fit.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct History {
-    /// Mean training loss of each epoch (normalised units, over observed values).
-    pub train_loss: Vec<f64>,
-    /// Validation loss of each epoch (None without a validation split). Computed as at
-    /// inference: no dropout, the decoder fed its own outputs.
-    pub val_loss: Vec<Option<f64>>,
-    /// Learning rate used in each epoch.
-    pub lr: Vec<f64>,
-    /// Whether early stopping ended the fit before `epochs`.
-    pub stopped_early: bool,
-    /// Epoch (1-based) with the best monitored loss (validation, else training). With early
-    /// stopping, the returned weights are this epoch's.
-    pub best_epoch: usize,
-    /// Sequences in the training and validation parts.
-    pub train_size: usize,
-    /// Sequences held out for validation.
-    pub val_size: usize,
-}
+/// A progress callback.
+type Callback<'a, R> = Option<Box<dyn FnMut(&R) + 'a>>;
 
-/// Progress after each epoch.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EpochReport {
-    /// Epoch just finished (1-based).
-    pub epoch: usize,
-    /// Epochs planned.
-    pub epochs: usize,
-    /// Its mean training loss.
-    pub train_loss: f64,
-    /// Its validation loss, if any.
-    pub val_loss: Option<f64>,
-    /// Learning rate used in the epoch.
-    pub lr: f64,
-    /// Time since the fit started.
-    pub elapsed: Duration,
-}
-
-/// Progress after each batch.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BatchReport {
-    /// Current epoch (1-based).
-    pub epoch: usize,
-    /// Batch just finished (1-based).
-    pub batch: usize,
-    /// Batches per epoch.
-    pub batches: usize,
-    /// Epochs planned.
-    pub epochs: usize,
-    /// The batch's loss.
-    pub loss: f64,
-}
-
-/// A fitted model and how the fit went.
+/// A fitted model and how the fit ended.
 #[derive(Debug)]
 pub struct Fitted {
-    /// The model (for inference).
+    /// The model (for inference), with its [`History`](SeqAe::history). After a divergence it
+    /// holds the weights of the last good epoch.
     pub model: SeqAe,
-    /// Per-epoch losses and learning rates.
-    pub history: History,
+    /// Where the fit stopped because the loss was no longer finite, if it did.
+    pub diverged: Option<Divergence>,
 }
 
-impl SeqAe {
-    /// Fits a model on `set` (see [`fit_with_batches`](SeqAe::fit_with_batches)); `progress`
-    /// is called after each epoch.
-    pub fn fit(
-        set: &SequenceSet,
-        model: &ModelConfig,
-        train: &TrainConfig,
-        backend: Backend,
-        progress: &mut dyn FnMut(&EpochReport),
-    ) -> Result<Fitted> {
-        Self::fit_with_batches(set, model, train, backend, progress, &mut |_| {})
+/// Fits a sequence autoencoder: the architecture, the training settings, where it runs, and
+/// optional progress callbacks. `Trainer::default()` is `seqae train` with no flags.
+///
+/// ```no_run
+/// use seqae_model::{Trainer, ModelConfig, TrainConfig};
+/// # fn main() -> seqae_model::Result<()> {
+/// let set = seqae_data::synthetic::Synthetic::default().generate()?;
+/// let fitted = Trainer::new(ModelConfig::default(), TrainConfig { epochs: 20, ..Default::default() })
+///     .on_epoch(|r| eprintln!("epoch {} loss {:.4}", r.epoch, r.train_loss))
+///     .fit(&set)?;
+/// # Ok(()) }
+/// ```
+pub struct Trainer<'a> {
+    /// The architecture.
+    pub model: ModelConfig,
+    /// The training settings.
+    pub train: TrainConfig,
+    /// The burn backend.
+    pub backend: Backend,
+    /// Reference or fused layers, and the CPU path.
+    pub run: RunOptions,
+    on_epoch: Callback<'a, EpochReport>,
+    on_batch: Callback<'a, BatchReport>,
+}
+
+impl Default for Trainer<'_> {
+    fn default() -> Self {
+        Trainer::new(ModelConfig::default(), TrainConfig::default())
+    }
+}
+
+impl std::fmt::Debug for Trainer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trainer")
+            .field("model", &self.model)
+            .field("train", &self.train)
+            .field("backend", &self.backend)
+            .field("run", &self.run)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Trainer<'a> {
+    /// A trainer for `model` with `train`, on the default backend and run options.
+    pub fn new(model: ModelConfig, train: TrainConfig) -> Self {
+        Trainer {
+            model,
+            train,
+            backend: Backend::default(),
+            run: RunOptions::default(),
+            on_epoch: None,
+            on_batch: None,
+        }
+    }
+
+    /// Trains on `backend`.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Runs the recurrent layers as `run` says (kept by the fitted model).
+    pub fn run_options(mut self, run: RunOptions) -> Self {
+        self.run = run;
+        self
+    }
+
+    /// Calls `f` after each epoch.
+    pub fn on_epoch(mut self, f: impl FnMut(&EpochReport) + 'a) -> Self {
+        self.on_epoch = Some(Box::new(f));
+        self
+    }
+
+    /// Calls `f` after each batch.
+    pub fn on_batch(mut self, f: impl FnMut(&BatchReport) + 'a) -> Self {
+        self.on_batch = Some(Box::new(f));
+        self
     }
 
     /// Fits a model on `set`: normalisation fitted on the training part, weights and all
     /// random draws from `train.seed`, Adam (epsilon 1e-8), gradients scaled to a global norm
-    /// of at most `train.clip_norm`. `on_epoch` is called after each epoch, `on_batch` after
-    /// each batch. A NaN or infinite loss or gradient norm ends the fit with
-    /// [`ModelError::Diverged`], which holds the weights of the last good epoch.
-    pub fn fit_with_batches(
-        set: &SequenceSet,
-        model: &ModelConfig,
-        train: &TrainConfig,
-        backend: Backend,
-        on_epoch: &mut dyn FnMut(&EpochReport),
-        on_batch: &mut dyn FnMut(&BatchReport),
-    ) -> Result<Fitted> {
-        model.validate()?;
-        train.validate()?;
+    /// of at most `train.clip_norm`. A NaN or infinite loss or gradient norm ends the fit
+    /// early: the result then holds the weights of the last good epoch and the
+    /// [`Divergence`].
+    pub fn fit(mut self, set: &SequenceSet) -> Result<Fitted> {
+        self.model.validate()?;
+        self.train.validate()?;
         if set.is_empty() {
             return Err(ModelError::Empty("no sequences to train on".into()));
         }
-        let model = &model.resolved(set.max_len());
-        let channels = set.channels();
+        let (mut session, mut net) =
+            Session::new(set, &self.model, &self.train, self.backend, self.run)?;
+        let train = &self.train;
+        let epochs = train.epochs_for(session.history.train_size);
+        let mut stopping = Stopping::new(train);
+        let mut last_good = (0usize, net.clone());
+        let start = Instant::now();
+        for epoch in 1..=epochs {
+            let (next, outcome) = session.epoch(net, epoch, epochs, &mut self.on_batch)?;
+            net = next;
+            let train_loss = match outcome {
+                Ok(loss) => loss,
+                Err(d) => return Ok(session.diverged(d, last_good, &stopping)),
+            };
+            let val_loss = session.validate(&net)?;
+            let lr = session.lr;
+            session.history.train_loss.push(train_loss);
+            session.history.val_loss.push(val_loss);
+            session.history.lr.push(lr);
+            if let Some(f) = self.on_epoch.as_mut() {
+                f(&EpochReport {
+                    epoch,
+                    epochs,
+                    train_loss,
+                    val_loss,
+                    lr,
+                    elapsed: start.elapsed(),
+                });
+            }
+            let monitored = val_loss.unwrap_or(train_loss);
+            if !monitored.is_finite() {
+                let d = Divergence {
+                    epoch,
+                    batch: session.batches,
+                    loss: monitored,
+                    good_epoch: last_good.0,
+                };
+                return Ok(session.diverged(d, last_good, &stopping));
+            }
+            last_good = (epoch, net.clone());
+            if stopping.update(monitored, epoch, &net, &mut session.lr) {
+                session.history.stopped_early = epoch < epochs;
+                break;
+            }
+        }
+        session.history.best_epoch = stopping.best_epoch;
+        let keep = stopping.best_net.take().unwrap_or(net);
+        Ok(session.finish(&keep, None))
+    }
+}
+
+impl SeqAe {
+    /// Fits a model on `set` with the defaults (`seqae train` with no flags); see
+    /// [`Trainer`] for other settings and progress callbacks.
+    pub fn fit(set: &SequenceSet) -> Result<Fitted> {
+        Trainer::default().fit(set)
+    }
+}
+
+/// The state of one fit: data, network, optimiser, random stream, learning rate, history.
+struct Session<'c> {
+    /// The architecture with its patch resolved for the data.
+    model: ModelConfig,
+    train: &'c TrainConfig,
+    backend: Backend,
+    run: RunOptions,
+    channels: usize,
+    normalizer: Normalizer,
+    train_set: SequenceSet,
+    val_set: Option<SequenceSet>,
+    device: Device,
+    plain: Device,
+    rng: StdRng,
+    /// Draws of the augmented views.
+    augment_rng: StdRng,
+    optim: ModuleOptimizer,
+    lr: f64,
+    /// Batches of the last epoch's plan.
+    batches: usize,
+    history: History,
+}
+
+impl<'c> Session<'c> {
+    fn new(
+        set: &SequenceSet,
+        model: &ModelConfig,
+        train: &'c TrainConfig,
+        backend: Backend,
+        run: RunOptions,
+    ) -> Result<(Session<'c>, AutoEncoder)> {
         let (train_idx, val_idx) = split(set.len(), train.val_fraction, train.seed)?;
         let train_raw = set.subset(&train_idx);
         let normalizer = Normalizer::fit(train.normalization, &train_raw);
@@ -128,84 +234,97 @@ impl SeqAe {
         } else {
             Some(normalizer.transform(&set.subset(&val_idx))?.0)
         };
-
         let device = backend.autodiff_device();
-        let plain = backend.device();
         let mut rng = StdRng::seed_from_u64(train.seed);
-        let mut net = AutoEncoder::init(model, channels, &mut rng, &device);
-        let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
-        let opts = BatchOptions {
-            batch_size: train.batch_size,
-            shuffle: true,
-            bucket: train.bucket,
-            seed: train.seed,
-        };
-
-        let finish = |net: &AutoEncoder, history: History| Fitted {
-            model: SeqAe {
-                config: model.clone(),
-                channels,
-                normalizer: normalizer.clone(),
-                backend,
-                net: net.valid().to_device(&plain),
+        let model = model.resolved(set.max_len());
+        let net = AutoEncoder::init(&model, set.channels(), &mut rng, &device);
+        let session = Session {
+            model,
+            train,
+            backend,
+            run,
+            channels: set.channels(),
+            normalizer,
+            train_set,
+            val_set,
+            device,
+            plain: backend.device(),
+            rng,
+            augment_rng: StdRng::seed_from_u64(train.seed ^ AUGMENT_SALT),
+            optim: AdamConfig::new().with_epsilon(1e-8).init(),
+            lr: train.lr,
+            batches: 0,
+            history: History {
+                train_size: train_idx.len(),
+                val_size: val_idx.len(),
+                ..Default::default()
             },
-            history,
         };
+        Ok((session, net))
+    }
 
-        let start = Instant::now();
-        let mut history = History {
-            train_size: train_idx.len(),
-            val_size: val_idx.len(),
-            ..Default::default()
+    /// One pass over the training set: the mean training loss, or where the loss or gradient
+    /// norm stopped being finite.
+    fn epoch(
+        &mut self,
+        mut net: AutoEncoder,
+        epoch: usize,
+        epochs: usize,
+        on_batch: &mut Callback<'_, BatchReport>,
+    ) -> Result<(AutoEncoder, std::result::Result<f64, Divergence>)> {
+        let opts = BatchOptions {
+            batch_size: self.train.batch_size,
+            shuffle: true,
+            bucket: self.train.bucket,
+            seed: self.train.seed,
         };
-        let mut lr = train.lr;
-        let mut last_good = (0usize, net.clone());
-        let mut best = (f64::INFINITY, 0usize, net.clone());
-        let mut since_best = 0usize;
-        let mut plateau_best = f64::INFINITY;
-        let mut plateau_wait = 0usize;
-
-        let epochs = train.epochs_for(train_idx.len());
-        for epoch in 1..=epochs {
-            let plan = opts.plan(&train_set, epoch as u64 - 1)?;
-            let (mut sum, mut total) = (0.0f64, 0.0f64);
-            for (k, idx) in plan.iter().enumerate() {
-                let db = DeviceBatch::for_model(&train_set, idx, model, true, &device);
-                let count = db.observed_count();
-                if count == 0.0 {
-                    continue;
-                }
-                let (_, y) = net.forward(&db, model, Some(&mut rng));
-                let target = db.target.clone().expect("built with targets");
-                let observed = db.observed.clone().expect("built with targets");
-                let loss = masked_mse(y, target, observed, count);
-                let value = scalar(loss.clone())?;
-                let mut grads = GradientsParams::from_grads(loss.backward(), &net);
-                let norm = if value.is_finite() {
-                    global_norm(&net, &grads)?
-                } else {
-                    value
+        let plan = opts.plan(&self.train_set, epoch as u64 - 1)?;
+        self.batches = plan.len();
+        let (mut sum, mut total) = (0.0f64, 0.0f64);
+        for (k, idx) in plan.iter().enumerate() {
+            let (db, target) =
+                DeviceBatch::for_model_with_target(&self.train_set, idx, &self.model, &self.device);
+            let count = target.observed_count();
+            if count == 0.0 {
+                continue;
+            }
+            let (_, y) = net.forward(
+                &db,
+                Some(&target),
+                &self.model,
+                self.run,
+                Some(&mut self.rng),
+            );
+            let mut loss = masked_mse(y, &target);
+            if self.train.objective == Objective::Contrastive {
+                loss = loss + self.contrastive(&net, idx)?;
+            }
+            let value = scalar(loss.clone())?;
+            let mut grads = GradientsParams::from_grads(loss.backward(), &net);
+            let norm = if value.is_finite() {
+                global_norm(&net, &grads)?
+            } else {
+                value
+            };
+            if !value.is_finite() || !norm.is_finite() {
+                let d = Divergence {
+                    epoch,
+                    batch: k + 1,
+                    loss: if value.is_finite() { norm } else { value },
+                    good_epoch: 0,
                 };
-                if !value.is_finite() || !norm.is_finite() {
-                    let (good_epoch, good) = last_good;
-                    history.best_epoch = best.1;
-                    return Err(ModelError::Diverged {
-                        epoch,
-                        batch: k + 1,
-                        loss: if value.is_finite() { norm } else { value },
-                        good_epoch,
-                        last_good: Box::new(finish(&good, history)),
-                    });
-                }
-                if let Some(max) = train.clip_norm
-                    && norm > max
-                {
-                    scale_grads(&net, &mut grads, max / norm);
-                }
-                net = optim.step(lr, net, grads);
-                sum += value * count;
-                total += count;
-                on_batch(&BatchReport {
+                return Ok((net, Err(d)));
+            }
+            if let Some(max) = self.train.clip_norm
+                && norm > max
+            {
+                scale_grads(&net, &mut grads, max / norm);
+            }
+            net = self.optim.step(self.lr, net, grads);
+            sum += value * count;
+            total += count;
+            if let Some(f) = on_batch.as_mut() {
+                f(&BatchReport {
                     epoch,
                     batch: k + 1,
                     batches: plan.len(),
@@ -213,75 +332,121 @@ impl SeqAe {
                     loss: value,
                 });
             }
-            let train_loss = if total > 0.0 { sum / total } else { 0.0 };
-            let val_loss = match &val_set {
-                Some(v) => {
-                    let (sse, counts) = errors(&net.valid().to_device(&plain), v, model, &plain)?;
-                    let n: f64 = counts.iter().sum();
-                    Some(if n > 0.0 {
-                        sse.iter().sum::<f64>() / n
-                    } else {
-                        0.0
-                    })
-                }
-                None => None,
-            };
-            history.train_loss.push(train_loss);
-            history.val_loss.push(val_loss);
-            history.lr.push(lr);
-            on_epoch(&EpochReport {
-                epoch,
-                epochs,
-                train_loss,
-                val_loss,
-                lr,
-                elapsed: start.elapsed(),
-            });
-            let monitored = val_loss.unwrap_or(train_loss);
-            if !monitored.is_finite() {
-                let (good_epoch, good) = last_good;
-                history.best_epoch = best.1;
-                return Err(ModelError::Diverged {
-                    epoch,
-                    batch: plan.len(),
-                    loss: monitored,
-                    good_epoch,
-                    last_good: Box::new(finish(&good, history)),
-                });
+        }
+        Ok((net, Ok(if total > 0.0 { sum / total } else { 0.0 })))
+    }
+
+    /// The weighted contrastive term of the batch `idx`: two augmented views, encoded.
+    fn contrastive(&mut self, net: &AutoEncoder, idx: &[usize]) -> Result<burn::tensor::Tensor<1>> {
+        let c = &self.train.contrast;
+        let rows: Vec<usize> = (0..idx.len()).collect();
+        let encode = |rng: &mut StdRng| -> Result<_> {
+            let view = c.view(&self.train_set, idx, rng)?;
+            let db = DeviceBatch::for_model(&view, &rows, &self.model, &self.device);
+            Ok(net.encode(&db, self.run))
+        };
+        let z1 = encode(&mut self.augment_rng)?;
+        let z2 = encode(&mut self.augment_rng)?;
+        Ok(nt_xent(z1, z2, c.temperature, &self.device).mul_scalar(c.weight))
+    }
+
+    /// The validation loss (as at inference), without a validation split `None`.
+    fn validate(&self, net: &AutoEncoder) -> Result<Option<f64>> {
+        let Some(v) = &self.val_set else {
+            return Ok(None);
+        };
+        let net = net.valid().to_device(&self.plain);
+        let (sse, counts) = errors(&net, v, &self.model, self.run, &self.plain)?;
+        let n: f64 = counts.iter().sum();
+        Ok(Some(if n > 0.0 {
+            sse.iter().sum::<f64>() / n
+        } else {
+            0.0
+        }))
+    }
+
+    /// The result after a divergence: the last good weights and the history so far.
+    fn diverged(
+        mut self,
+        mut d: Divergence,
+        (good_epoch, good): (usize, AutoEncoder),
+        stopping: &Stopping,
+    ) -> Fitted {
+        d.good_epoch = good_epoch;
+        self.history.best_epoch = stopping.best_epoch;
+        self.finish(&good, Some(d))
+    }
+
+    /// The fitted model with the weights of `net`.
+    fn finish(self, net: &AutoEncoder, diverged: Option<Divergence>) -> Fitted {
+        Fitted {
+            model: SeqAe {
+                config: self.model,
+                channels: self.channels,
+                normalizer: self.normalizer,
+                backend: self.backend,
+                run: self.run,
+                net: net.valid().to_device(&self.plain),
+                history: self.history,
+            },
+            diverged,
+        }
+    }
+}
+
+/// Early stopping and the plateau schedule: the best monitored loss so far and how long ago.
+struct Stopping {
+    patience: Option<usize>,
+    plateau: Option<Plateau>,
+    best_loss: f64,
+    best_epoch: usize,
+    /// The best epoch's weights, kept only with early stopping (whose result they are).
+    best_net: Option<AutoEncoder>,
+    since_best: usize,
+    plateau_best: f64,
+    plateau_wait: usize,
+}
+
+impl Stopping {
+    fn new(train: &TrainConfig) -> Stopping {
+        Stopping {
+            patience: train.patience,
+            plateau: train.plateau.clone(),
+            best_loss: f64::INFINITY,
+            best_epoch: 0,
+            best_net: None,
+            since_best: 0,
+            plateau_best: f64::INFINITY,
+            plateau_wait: 0,
+        }
+    }
+
+    /// Records the monitored loss of `epoch` (lowering `lr` on a plateau); true when early
+    /// stopping ends the fit.
+    fn update(&mut self, monitored: f64, epoch: usize, net: &AutoEncoder, lr: &mut f64) -> bool {
+        if monitored < self.best_loss * (1.0 - MIN_IMPROVEMENT) || self.best_epoch == 0 {
+            self.best_loss = monitored;
+            self.best_epoch = epoch;
+            if self.patience.is_some() {
+                self.best_net = Some(net.clone());
             }
-            last_good = (epoch, net.clone());
-            if monitored < best.0 * (1.0 - MIN_IMPROVEMENT) || best.1 == 0 {
-                best = (monitored, epoch, net.clone());
-                since_best = 0;
+            self.since_best = 0;
+        } else {
+            self.since_best += 1;
+        }
+        if let Some(p) = &self.plateau {
+            if monitored < self.plateau_best * (1.0 - MIN_IMPROVEMENT) {
+                self.plateau_best = monitored;
+                self.plateau_wait = 0;
             } else {
-                since_best += 1;
-            }
-            if let Some(p) = &train.plateau {
-                if monitored < plateau_best * (1.0 - MIN_IMPROVEMENT) {
-                    plateau_best = monitored;
-                    plateau_wait = 0;
-                } else {
-                    plateau_wait += 1;
-                    if plateau_wait >= p.patience {
-                        lr = (lr * p.factor).max(p.min_lr);
-                        plateau_wait = 0;
-                    }
+                self.plateau_wait += 1;
+                if self.plateau_wait >= p.patience {
+                    *lr = (*lr * p.factor).max(p.min_lr);
+                    self.plateau_wait = 0;
                 }
-            }
-            if let Some(patience) = train.patience
-                && since_best >= patience
-            {
-                history.stopped_early = epoch < epochs;
-                break;
             }
         }
-        history.best_epoch = best.1;
-        let keep = if train.patience.is_some() {
-            &best.2
-        } else {
-            &net
-        };
-        Ok(finish(keep, history))
+        matches!(self.patience, Some(patience) if self.since_best >= patience)
     }
 }
 
@@ -304,50 +469,4 @@ fn split(n: usize, fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usize>)>
     val.sort_unstable();
     tr.sort_unstable();
     Ok((tr, val))
-}
-
-/// Collects the squared norm of each parameter's gradient.
-struct SquaredNorms<'a> {
-    grads: &'a GradientsParams,
-    parts: Vec<Tensor<1>>,
-}
-
-impl ModuleVisitor for SquaredNorms<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(g) = self.grads.get::<D>(param.id) {
-            self.parts.push(g.square().sum());
-        }
-    }
-}
-
-/// The global L2 norm of all gradients (one read-back).
-pub fn global_norm<M: Module>(module: &M, grads: &GradientsParams) -> Result<f64> {
-    let mut v = SquaredNorms {
-        grads,
-        parts: Vec::new(),
-    };
-    module.visit(&mut v);
-    if v.parts.is_empty() {
-        return Ok(0.0);
-    }
-    Ok(scalar(Tensor::cat(v.parts, 0).sum())?.sqrt())
-}
-
-/// Multiplies every gradient by `factor`.
-struct Scale<'a> {
-    grads: &'a mut GradientsParams,
-    factor: f64,
-}
-
-impl ModuleVisitor for Scale<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(g) = self.grads.remove::<D>(param.id) {
-            self.grads.register(param.id, g.mul_scalar(self.factor));
-        }
-    }
-}
-
-/// Scales every gradient of `module` in `grads` by `factor`.
-pub fn scale_grads<M: Module>(module: &M, grads: &mut GradientsParams, factor: f64) {
-    module.visit(&mut Scale { grads, factor });
 }

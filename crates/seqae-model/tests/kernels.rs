@@ -1,6 +1,6 @@
 //! The whole autoencoder (stacked, bidirectional encoder with variable lengths; teacher-forced
 //! and unconditioned decoders) gives the same loss and gradients with the reference and the
-//! fused kernels. One test only: the kernel is a process-wide setting.
+//! fused kernels, on every CPU code path this machine has.
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
@@ -8,10 +8,12 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use seqae_data::Batch;
 use seqae_data::synthetic::{Family, Synthetic};
-use seqae_model::batch::DeviceBatch;
+use seqae_model::batch::{DeviceBatch, Target};
 use seqae_model::loss::masked_mse;
 use seqae_model::tensor::to_vec;
-use seqae_model::{AutoEncoder, Backend, Cell, DecoderInput, Kernel, ModelConfig, set_kernel};
+use seqae_model::{
+    AutoEncoder, Backend, Cell, DecoderInput, Isa, Kernel, ModelConfig, Patch, RunOptions,
+};
 
 /// Every parameter's gradient, flattened, in module order.
 struct Collect<'a> {
@@ -29,15 +31,15 @@ impl ModuleVisitor for Collect<'_> {
     }
 }
 
-fn loss_and_grads(net: &AutoEncoder, config: &ModelConfig, db: &DeviceBatch) -> Vec<Vec<f32>> {
+fn loss_and_grads(
+    net: &AutoEncoder,
+    config: &ModelConfig,
+    (db, target): (&DeviceBatch, &Target),
+    run: RunOptions,
+) -> Vec<Vec<f32>> {
     let mut rng = StdRng::seed_from_u64(5);
-    let (z, y) = net.forward(db, config, Some(&mut rng));
-    let loss = masked_mse(
-        y,
-        db.target.clone().unwrap(),
-        db.observed.clone().unwrap(),
-        db.observed_count(),
-    );
+    let (z, y) = net.forward(db, Some(target), config, run, Some(&mut rng));
+    let loss = masked_mse(y, target);
     let mut out = vec![to_vec(z).unwrap(), to_vec(loss.clone()).unwrap()];
     let grads = GradientsParams::from_grads(loss.backward(), net);
     let mut c = Collect {
@@ -64,9 +66,13 @@ fn whole_model_agrees_across_kernels() {
     .unwrap();
     let idx: Vec<usize> = (0..set.len()).collect();
     let batch = Batch::gather(&set, &idx);
+    let paths: Vec<Isa> = Isa::ALL.into_iter().filter(|isa| isa.supported()).collect();
+    for isa in Isa::ALL.iter().filter(|isa| !isa.supported()) {
+        eprintln!("fused {isa} path not run: this CPU lacks it");
+    }
     for backend in Backend::ALL {
         let device = backend.autodiff_device();
-        let db = DeviceBatch::new(&batch, true, true, &device);
+        let (db, target) = DeviceBatch::with_target(&batch, true, &device);
         for cell in Cell::ALL {
             for decoder_input in [
                 DecoderInput::TeacherForcing { ratio: 1.0 },
@@ -82,20 +88,25 @@ fn whole_model_agrees_across_kernels() {
                     dropout: 0.0,
                     decoder_input,
                     reverse_target: true,
-                    ..Default::default()
+                    patch: Patch::Size(1),
                 };
                 let net = AutoEncoder::init(&config, 2, &mut StdRng::seed_from_u64(9), &device);
-                set_kernel(Kernel::Reference);
-                let a = loss_and_grads(&net, &config, &db);
-                set_kernel(Kernel::Fused);
-                let b = loss_and_grads(&net, &config, &db);
-                assert_eq!(a.len(), b.len());
-                for (k, (u, v)) in a.iter().zip(&b).enumerate() {
-                    for (p, q) in u.iter().zip(v) {
-                        assert!(
-                            (p - q).abs() <= 1e-5 * (1.0 + p.abs()),
-                            "{backend} {cell} {decoder_input:?}: part {k}: reference {p} fused {q}"
-                        );
+                let reference = RunOptions::with_kernel(Kernel::Reference);
+                let a = loss_and_grads(&net, &config, (&db, &target), reference);
+                for &isa in &paths {
+                    let fused = RunOptions {
+                        kernel: Kernel::Fused,
+                        isa,
+                    };
+                    let b = loss_and_grads(&net, &config, (&db, &target), fused);
+                    assert_eq!(a.len(), b.len());
+                    for (k, (u, v)) in a.iter().zip(&b).enumerate() {
+                        for (p, q) in u.iter().zip(v) {
+                            assert!(
+                                (p - q).abs() <= 1e-5 * (1.0 + p.abs()),
+                                "{backend} {cell} {decoder_input:?} {isa}: part {k}: reference {p} fused {q}"
+                            );
+                        }
                     }
                 }
             }

@@ -38,7 +38,7 @@ fn weights(
 
 fn check_case(case: &Value, backend: Backend) {
     let device = backend.device();
-    let cell = Cell::parse(case["cell"].as_str().unwrap()).unwrap();
+    let cell: Cell = case["cell"].as_str().unwrap().parse().unwrap();
     let (c, h) = (
         case["input"].as_u64().unwrap() as usize,
         case["hidden"].as_u64().unwrap() as usize,

@@ -2,8 +2,45 @@
 use seqae_data::synthetic::{Family, Synthetic};
 use seqae_data::{Normalization, SequenceSet, SequenceSetBuilder};
 use seqae_model::{
-    Backend, Cell, DecoderInput, ModelConfig, ModelError, Patch, Plateau, SeqAe, TrainConfig,
+    Backend, Cell, DecoderInput, Fitted, ModelConfig, ModelError, Patch, Plateau, SeqAe,
+    TrainConfig, Trainer,
 };
+
+/// The architecture these tests' thresholds were measured with: a one-way LSTM reading one
+/// time step per recurrent step (the library's defaults differ; see `defaults_are_documented`).
+fn classic() -> ModelConfig {
+    ModelConfig {
+        cell: Cell::Lstm,
+        hidden: 64,
+        latent: 16,
+        layers: 1,
+        bidirectional: false,
+        dropout: 0.0,
+        decoder_input: DecoderInput::Unconditioned,
+        reverse_target: true,
+        patch: Patch::Size(1),
+    }
+}
+
+/// The training these tests were measured with: exactly `epochs` epochs, z-score per sequence.
+fn classic_train() -> TrainConfig {
+    TrainConfig {
+        epochs: 50,
+        min_updates: None,
+        normalization: Normalization::Zscore,
+        ..TrainConfig::default()
+    }
+}
+
+/// Fits `model` with `train` on `backend` (a divergence fails the test).
+fn fit(set: &SequenceSet, model: &ModelConfig, train: &TrainConfig, backend: Backend) -> Fitted {
+    let fitted = Trainer::new(model.clone(), train.clone())
+        .backend(backend)
+        .fit(set)
+        .unwrap();
+    assert!(fitted.diverged.is_none(), "{:?}", fitted.diverged);
+    fitted
+}
 
 fn two_families(n: usize, seed: u64) -> SequenceSet {
     Synthetic {
@@ -60,7 +97,7 @@ fn small(cell: Cell) -> ModelConfig {
         cell,
         hidden: 16,
         latent: 4,
-        ..Default::default()
+        ..classic()
     }
 }
 
@@ -69,7 +106,7 @@ fn quick(epochs: usize) -> TrainConfig {
         epochs,
         batch_size: 16,
         lr: 5e-3,
-        ..Default::default()
+        ..classic_train()
     }
 }
 
@@ -109,13 +146,17 @@ fn fit_and_separate(backend: Backend) {
         ..quick(40)
     };
     let mut epochs = 0;
-    let fitted = SeqAe::fit(&set, &model, &train, backend, &mut |_| epochs += 1).unwrap();
-    let h = &fitted.history;
+    let fitted = Trainer::new(model, train)
+        .backend(backend)
+        .on_epoch(|_| epochs += 1)
+        .fit(&set)
+        .unwrap();
+    let h = &fitted.model.history();
     assert_eq!(epochs, 40);
     let (first, last) = (h.train_loss[0], *h.train_loss.last().unwrap());
     let z = fitted.model.embed(&set).unwrap();
-    assert_eq!(z.len(), set.len() * 4);
-    let acc = accuracy(&two_means(&z, 4), &set.label_indices().unwrap());
+    assert_eq!((z.rows(), z.cols()), (set.len(), 4));
+    let acc = accuracy(&two_means(z.as_slice(), 4), &set.label_indices().unwrap());
     let err = fitted.model.reconstruction_error(&set).unwrap();
     let mean_err = err.iter().sum::<f32>() / err.len() as f32;
     eprintln!(
@@ -145,18 +186,12 @@ fn lstm_and_rnn_fits_lower_the_loss_on_both_backends() {
     let set = two_families(48, 1);
     for backend in Backend::ALL {
         for cell in [Cell::Lstm, Cell::Rnn] {
-            let fitted = SeqAe::fit(
-                &set,
-                &small(cell),
-                &TrainConfig {
-                    lr: 1e-2,
-                    ..quick(8)
-                },
-                backend,
-                &mut |_| {},
-            )
-            .unwrap();
-            let h = &fitted.history.train_loss;
+            let train = TrainConfig {
+                lr: 1e-2,
+                ..quick(8)
+            };
+            let fitted = fit(&set, &small(cell), &train, backend);
+            let h = &fitted.model.history().train_loss;
             eprintln!(
                 "{cell} on {backend}: loss {:.4} -> {:.4}",
                 h[0],
@@ -180,19 +215,17 @@ fn same_seed_gives_identical_losses() {
         val_fraction: 0.25,
         ..quick(3)
     };
-    let a = SeqAe::fit(&set, &model, &train, Backend::Flex, &mut |_| {}).unwrap();
-    let b = SeqAe::fit(&set, &model, &train, Backend::Flex, &mut |_| {}).unwrap();
-    assert_eq!(a.history, b.history);
+    let a = fit(&set, &model, &train, Backend::Flex);
+    let b = fit(&set, &model, &train, Backend::Flex);
+    assert_eq!(a.model.history(), b.model.history());
     assert_eq!(a.model.embed(&set).unwrap(), b.model.embed(&set).unwrap());
-    let c = SeqAe::fit(
+    let c = fit(
         &set,
         &model,
         &TrainConfig { seed: 9, ..train },
         Backend::Flex,
-        &mut |_| {},
-    )
-    .unwrap();
-    assert_ne!(a.history.train_loss, c.history.train_loss);
+    );
+    assert_ne!(a.model.history().train_loss, c.model.history().train_loss);
 }
 
 #[test]
@@ -215,7 +248,7 @@ fn save_load_gives_bit_identical_results_for_every_cell_and_backend() {
                 normalization: Normalization::Global,
                 ..quick(1)
             };
-            let fitted = SeqAe::fit(&set, &model, &train, backend, &mut |_| {}).unwrap();
+            let fitted = fit(&set, &model, &train, backend);
             let patch = if cell == Cell::Gru { 2 } else { 1 };
             assert_eq!(fitted.model.config().patch, Patch::Size(patch));
             let path = dir.path().join(format!("{cell}-{backend}"));
@@ -252,8 +285,9 @@ fn save_load_gives_bit_identical_results_for_every_cell_and_backend() {
             for (a, b) in other
                 .embed(&set)
                 .unwrap()
+                .as_slice()
                 .iter()
-                .zip(loaded.embed(&set).unwrap())
+                .zip(loaded.embed(&set).unwrap().as_slice())
             {
                 assert!((a - b).abs() < 1e-4, "{a} vs {b}");
             }
@@ -272,14 +306,7 @@ fn save_load_gives_bit_identical_results_for_every_cell_and_backend() {
 #[test]
 fn loading_refuses_other_channels_versions_and_non_models() {
     let set = two_families(16, 4);
-    let fitted = SeqAe::fit(
-        &set,
-        &small(Cell::Gru),
-        &quick(1),
-        Backend::Flex,
-        &mut |_| {},
-    )
-    .unwrap();
+    let fitted = fit(&set, &small(Cell::Gru), &quick(1), Backend::Flex);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m");
     fitted.model.save(&path).unwrap();
@@ -345,22 +372,16 @@ fn divergence_stops_with_an_error_and_keeps_the_last_good_weights() {
         clip_norm: None,
         ..quick(5)
     };
-    let err = SeqAe::fit(&set, &small(Cell::Rnn), &train, Backend::Flex, &mut |_| {}).unwrap_err();
-    eprintln!("{err}");
-    match err {
-        ModelError::Diverged {
-            epoch,
-            good_epoch,
-            last_good,
-            ..
-        } => {
-            assert!(good_epoch < epoch);
-            assert_eq!(last_good.history.train_loss.len(), epoch - 1);
-            let z = last_good.model.embed(&set).unwrap();
-            assert!(z.iter().all(|v| v.is_finite()));
-        }
-        other => panic!("expected divergence, got {other}"),
-    }
+    let fitted = Trainer::new(small(Cell::Rnn), train).fit(&set).unwrap();
+    let d = fitted
+        .diverged
+        .clone()
+        .expect("a learning rate of 1e30 diverges");
+    eprintln!("{d}");
+    assert!(d.good_epoch < d.epoch);
+    assert_eq!(fitted.model.history().train_loss.len(), d.epoch - 1);
+    // The last good weights give finite embeddings (embed refuses non-finite ones).
+    fitted.model.embed(&set).unwrap();
 }
 
 #[test]
@@ -379,16 +400,12 @@ fn validation_early_stopping_and_plateau_schedule() {
     };
     let mut reports = Vec::new();
     let mut batches = 0;
-    let fitted = SeqAe::fit_with_batches(
-        &set,
-        &small(Cell::Gru),
-        &train,
-        Backend::Flex,
-        &mut |r| reports.push(r.clone()),
-        &mut |_| batches += 1,
-    )
-    .unwrap();
-    let h = &fitted.history;
+    let fitted = Trainer::new(small(Cell::Gru), train)
+        .on_epoch(|r| reports.push(r.clone()))
+        .on_batch(|_| batches += 1)
+        .fit(&set)
+        .unwrap();
+    let h = &fitted.model.history();
     let n = h.train_loss.len();
     assert_eq!((h.val_loss.len(), h.lr.len(), reports.len()), (n, n, n));
     assert_eq!((h.train_size, h.val_size), (36, 12));
@@ -432,7 +449,7 @@ fn ragged_sequences_with_missing_values_round_trip() {
             reverse_target: input != DecoderInput::FreeRunning,
             ..small(Cell::Lstm)
         };
-        let fitted = SeqAe::fit(&set, &model, &quick(2), Backend::Flex, &mut |_| {}).unwrap();
+        let fitted = fit(&set, &model, &quick(2), Backend::Flex);
         let rec = fitted.model.reconstruct(&set).unwrap();
         assert_eq!(rec.lengths(), set.lengths());
         assert!(rec.values().iter().all(|v| v.is_finite()));
@@ -443,7 +460,7 @@ fn ragged_sequences_with_missing_values_round_trip() {
         let some = fitted.model.embed(&set.subset(&[5, 2])).unwrap();
         for (k, &i) in [5usize, 2].iter().enumerate() {
             for d in 0..4 {
-                assert!((all[i * 4 + d] - some[k * 4 + d]).abs() < 1e-5);
+                assert!((all.row(i).unwrap()[d] - some.row(k).unwrap()[d]).abs() < 1e-5);
             }
         }
     }
@@ -465,7 +482,7 @@ fn patched_reconstructions_put_every_step_in_place() {
             normalization: Normalization::None,
             ..quick(3)
         };
-        let fitted = SeqAe::fit(&set, &model, &train, Backend::Flex, &mut |_| {}).unwrap();
+        let fitted = fit(&set, &model, &train, Backend::Flex);
         let rec = fitted.model.reconstruct(&set).unwrap();
         assert_eq!(rec.lengths(), set.lengths());
         let err = fitted.model.reconstruction_error(&set).unwrap();
@@ -477,7 +494,7 @@ fn patched_reconstructions_put_every_step_in_place() {
                 "patch {patch}: {mse} vs {e}"
             );
         }
-        assert_eq!(fitted.model.embed(&set).unwrap().len(), 20 * 4);
+        assert_eq!(fitted.model.embed(&set).unwrap().rows(), 20);
     }
     let auto = ModelConfig {
         patch: Patch::Auto,
@@ -495,29 +512,34 @@ fn small_data_trains_more_epochs_to_reach_the_minimum_updates() {
         ..quick(2)
     };
     let mut reported = Vec::new();
-    let fitted = SeqAe::fit(&set, &small(Cell::Rnn), &train, Backend::Flex, &mut |r| {
-        reported.push((r.epoch, r.epochs))
-    })
-    .unwrap();
-    assert_eq!(fitted.history.train_loss.len(), 4);
+    let fitted = Trainer::new(small(Cell::Rnn), train)
+        .on_epoch(|r| reported.push((r.epoch, r.epochs)))
+        .fit(&set)
+        .unwrap();
+    assert_eq!(fitted.model.history().train_loss.len(), 4);
     assert_eq!(reported.last(), Some(&(4, 4)));
 }
 
 #[test]
 fn configs_validate_and_parse() {
-    assert_eq!(Cell::parse("GRU").unwrap(), Cell::Gru);
+    assert_eq!("GRU".parse::<Cell>().unwrap(), Cell::Gru);
+    assert_eq!("vanilla".parse::<Cell>().unwrap(), Cell::Rnn);
     assert!(
-        Cell::parse("transformer")
+        "transformer"
+            .parse::<Cell>()
             .unwrap_err()
             .to_string()
             .contains("expected rnn, lstm or gru")
     );
-    assert_eq!(Backend::parse("ndarray").unwrap(), Backend::Ndarray);
-    assert!(Backend::parse("cuda").is_err());
+    assert_eq!("ndarray".parse::<Backend>().unwrap(), Backend::Ndarray);
+    assert!("cuda".parse::<Backend>().is_err());
+    for cell in Cell::ALL {
+        assert_eq!(cell.to_string().parse::<Cell>().unwrap(), cell);
+    }
     assert!(
         ModelConfig {
             hidden: 0,
-            ..Default::default()
+            ..classic()
         }
         .validate()
         .is_err()
@@ -525,7 +547,7 @@ fn configs_validate_and_parse() {
     assert!(
         ModelConfig {
             latent: 0,
-            ..Default::default()
+            ..classic()
         }
         .validate()
         .is_err()
@@ -533,7 +555,7 @@ fn configs_validate_and_parse() {
     assert!(
         ModelConfig {
             dropout: 1.0,
-            ..Default::default()
+            ..classic()
         }
         .validate()
         .is_err()
@@ -541,7 +563,7 @@ fn configs_validate_and_parse() {
     assert!(
         ModelConfig {
             decoder_input: DecoderInput::TeacherForcing { ratio: 2.0 },
-            ..Default::default()
+            ..classic()
         }
         .validate()
         .is_err()
@@ -549,7 +571,7 @@ fn configs_validate_and_parse() {
     assert!(
         TrainConfig {
             batch_size: 0,
-            ..Default::default()
+            ..classic_train()
         }
         .validate()
         .is_err()
@@ -557,18 +579,19 @@ fn configs_validate_and_parse() {
     assert!(
         TrainConfig {
             val_fraction: 1.0,
-            ..Default::default()
+            ..classic_train()
         }
         .validate()
         .is_err()
     );
-    assert_eq!(Patch::parse("auto").unwrap(), Patch::Auto);
-    assert_eq!(Patch::parse(" 8 ").unwrap(), Patch::Size(8));
-    assert!(Patch::parse("0").is_err() && Patch::parse("-2").is_err());
+    assert_eq!("auto".parse::<Patch>().unwrap(), Patch::Auto);
+    assert_eq!(" 8 ".parse::<Patch>().unwrap(), Patch::Size(8));
+    assert!("0".parse::<Patch>().is_err() && "-2".parse::<Patch>().is_err());
+    assert_eq!(Patch::Size(8).to_string(), "8");
     assert!(
         ModelConfig {
             patch: Patch::Size(0),
-            ..Default::default()
+            ..classic()
         }
         .validate()
         .is_err()
@@ -581,7 +604,7 @@ fn configs_validate_and_parse() {
         epochs: 100,
         min_updates: Some(2000),
         batch_size: 32,
-        ..Default::default()
+        ..classic_train()
     };
     // 211 sequences: 7 batches an epoch, 286 epochs for 2,000 updates; 5,000: 157 batches
     assert_eq!(small_data.epochs_for(211), 286);
@@ -597,7 +620,7 @@ fn configs_validate_and_parse() {
     // model files written before patches existed read as one step per recurrent step
     let mut old: serde_json::Value = serde_json::to_value(ModelConfig {
         patch: Patch::Size(5),
-        ..Default::default()
+        ..classic()
     })
     .unwrap();
     old.as_object_mut().unwrap().remove("patch");
@@ -611,18 +634,36 @@ fn configs_validate_and_parse() {
         ModelConfig::default()
     );
     assert_eq!(
-        DecoderInput::parse("free", 0.0).unwrap(),
+        "free".parse::<DecoderInput>().unwrap(),
         DecoderInput::FreeRunning
     );
+    for name in DecoderInput::NAMES {
+        assert_eq!(name.parse::<DecoderInput>().unwrap().to_string(), name);
+    }
     let empty = SequenceSetBuilder::new(1).finish().unwrap();
-    assert!(
-        SeqAe::fit(
-            &empty,
-            &ModelConfig::default(),
-            &TrainConfig::default(),
-            Backend::Flex,
-            &mut |_| {}
-        )
-        .is_err()
+    assert!(SeqAe::fit(&empty).is_err());
+}
+
+/// The library's defaults are the ones the README and docs/QUALITY.md name (and the CLI
+/// reads them from the library).
+#[test]
+fn defaults_are_documented() {
+    let m = ModelConfig::default();
+    assert_eq!(
+        (
+            m.cell,
+            m.hidden,
+            m.latent,
+            m.layers,
+            m.bidirectional,
+            m.patch
+        ),
+        (Cell::Gru, 64, 32, 1, true, Patch::Auto)
+    );
+    assert_eq!(m.decoder_input, DecoderInput::Unconditioned);
+    let t = TrainConfig::default();
+    assert_eq!(
+        (t.epochs, t.min_updates, t.normalization),
+        (100, Some(2000), Normalization::Global)
     );
 }

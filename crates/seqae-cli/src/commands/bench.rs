@@ -7,7 +7,7 @@ use crate::error::{CliError, CliResult};
 use seqae_data::Normalization;
 use seqae_data::synthetic::Synthetic;
 use seqae_model::{
-    Backend, Cell, DecoderInput, Kernel, ModelConfig, Patch, SeqAe, TrainConfig, set_kernel,
+    Backend, Cell, DecoderInput, ModelConfig, Patch, RunOptions, TrainConfig, Trainer,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,19 +33,21 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
     if args.threads == 0 {
         return Err(CliError::Input("--threads must be at least 1".into()));
     }
-    let cell = Cell::parse(&args.cell)?;
-    let backend = Backend::parse(&args.backend)?;
-    let kernel = Kernel::parse(&args.kernel)?;
+    let (cell, backend) = (args.cell, args.backend);
     // The peer's script is checked before the long run, so that a wrong path fails fast.
     let peer = match &args.peer {
-        Some(python) => Some((python.clone(), peer_script(&args.peer_script)?)),
+        Some(python) => {
+            let script = args.peer_script.as_deref().ok_or_else(|| {
+                CliError::Input("--peer needs --peer-script (the PyTorch benchmark script)".into())
+            })?;
+            Some((python.clone(), peer_script(script)?))
+        }
         None => None,
     };
     rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
         .build_global()
         .map_err(|e| CliError::Failed(format!("cannot size the thread pool: {e}")))?;
-    set_kernel(kernel);
     let ours = bench(args, cell, backend)?;
     let theirs = match &peer {
         Some((python, script)) => Some(run_peer(python, script, args)?),
@@ -65,7 +67,8 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         let mut v = side(&ours);
         v["cell"] = cell.name().into();
         v["backend"] = backend.name().into();
-        v["kernel"] = kernel.name().into();
+        v["kernel"] = args.kernel.name().into();
+        v["isa"] = seqae_model::Isa::best().name().into();
         v["threads"] = args.threads.into();
         v["train_recurrent_gflop_per_s"] = (ours.train * train_flops * 1e-9).into();
         v["encode_recurrent_gflop_per_s"] = (ours.encode * encode_flops * 1e-9).into();
@@ -83,10 +86,11 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         return Ok(());
     }
     println!(
-        "seqae {} {} kernel={} cell={} n={} len={} dim={} hidden={} latent={} batch={} epochs={} threads={}",
+        "seqae {} {} kernel={} isa={} cell={} n={} len={} dim={} hidden={} latent={} batch={} epochs={} threads={}",
         env!("CARGO_PKG_VERSION"),
         backend.name(),
-        kernel.name(),
+        args.kernel.name(),
+        seqae_model::Isa::best().name(),
         cell.name(),
         args.n,
         args.len,
@@ -164,17 +168,23 @@ fn bench(args: &BenchArgs, cell: Cell, backend: Backend) -> CliResult<Measured> 
         plateau: None,
         normalization: Normalization::None,
         bucket: false,
+        ..TrainConfig::default()
     };
     let mut warm_end = Duration::ZERO;
     let mut end = Duration::ZERO;
     let mut losses = Vec::new();
-    let fitted = SeqAe::fit(&set, &model, &train, backend, &mut |r| {
-        if r.epoch == 1 {
-            warm_end = r.elapsed;
-        }
-        end = r.elapsed;
-        losses.push(r.train_loss);
-    })?;
+    let fitted = Trainer::new(model, train)
+        .backend(backend)
+        .run_options(RunOptions::with_kernel(args.kernel))
+        .on_epoch(|r| {
+            if r.epoch == 1 {
+                warm_end = r.elapsed;
+            }
+            end = r.elapsed;
+            losses.push(r.train_loss);
+        })
+        .fit(&set)?;
+    let fitted = crate::commands::converged(fitted)?;
     let timed = (end - warm_end).as_secs_f64();
     let start = Instant::now();
     let z = fitted.model.embed(&set)?;
@@ -213,13 +223,6 @@ fn peer_script(given: &Path) -> CliResult<PathBuf> {
     if given.is_file() {
         return Ok(given.to_path_buf());
     }
-    if given.is_relative() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let candidate = root.join(given);
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
     Err(CliError::Input(format!(
         "--peer-script {}: not found (the PyTorch benchmark script torch_seq_ae.py is not part \
          of this repository; pass its path with --peer-script)",
@@ -242,7 +245,7 @@ fn run_peer(python: &Path, script: &Path, args: &BenchArgs) -> CliResult<Measure
         .arg(script)
         .args([
             "--cell",
-            &args.cell.to_ascii_lowercase(),
+            args.cell.name(),
             "--n",
             &args.n.to_string(),
             "--len",

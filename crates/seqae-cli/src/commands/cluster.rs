@@ -68,7 +68,11 @@ pub fn latent(e: seqae_latent::LatentError) -> CliError {
 
 /// The table's values as a matrix.
 pub fn matrix(table: &Table) -> CliResult<Matrix> {
-    Matrix::new(table.values.clone(), table.rows(), table.width()).map_err(latent)
+    Ok(Matrix::new(
+        table.values.clone(),
+        table.rows(),
+        table.width(),
+    )?)
 }
 
 /// Clusters the rows of `table`.
@@ -130,7 +134,7 @@ fn silhouette_sampled(m: &Matrix, labels: &[usize]) -> CliResult<Option<f64>> {
         .iter()
         .map(|&i| m.row(i).expect("index in range"))
         .collect();
-    let sub = Matrix::from_rows(&rows).map_err(latent)?;
+    let sub = Matrix::from_rows(&rows)?;
     let sub_labels: Vec<usize> = idx.iter().map(|&i| labels[i]).collect();
     if sub_labels
         .iter()

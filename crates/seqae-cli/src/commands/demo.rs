@@ -4,12 +4,13 @@ use crate::commands::cluster::{cluster, latent, matrix};
 use crate::commands::plot::{
     latent_chart, prototypes_chart, reconstructions_chart, scree_chart, silhouette_chart,
 };
-use crate::commands::train::write_history;
-use crate::commands::{DataArgs, embed_table};
+use crate::commands::train::save_model;
+use crate::commands::{DataArgs, converged, embed_table, fit_with_progress};
 use crate::error::{CliError, CliResult};
-use crate::output::write_atomic;
 use crate::table::Table;
+use seqae_data::atomic::{StagedDir, write_bytes};
 use seqae_latent::{Pca, SelectK, metrics};
+use seqae_model::Trainer;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -45,21 +46,11 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
     }
     let data_path = args.data.clone().unwrap_or_else(default_data);
     let set = DataArgs::plain(&data_path).read()?;
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
     // Removed on drop, so a failed run leaves nothing behind.
-    let tmp = tempfile::Builder::new()
-        .prefix(".seqae-demo-")
-        .tempdir_in(parent)
-        .map_err(|e| CliError::Input(format!("{}: cannot create: {e}", parent.display())))?;
-    build_report(args, &data_path, &set, tmp.path())?;
-    if out.exists() {
-        std::fs::remove_dir_all(out)
-            .map_err(|e| CliError::Failed(format!("{}: cannot replace: {e}", out.display())))?;
-    }
-    std::fs::rename(tmp.keep(), out).map_err(|e| {
+    let staged = StagedDir::new(out)
+        .map_err(|e| CliError::Input(format!("{}: cannot create: {e}", out.display())))?;
+    build_report(args, &data_path, &set, staged.path())?;
+    staged.publish(true).map_err(|e| {
         CliError::Failed(format!(
             "{}: cannot move the report into place: {e}",
             out.display()
@@ -87,12 +78,11 @@ fn build_report(
         s.labels
     );
     let (model_cfg, train_cfg, backend) = args.model.configs()?;
-    let fitted =
-        crate::commands::fit_with_progress(set, &model_cfg, &train_cfg, backend, args.model.quiet)?;
+    let trainer = Trainer::new(model_cfg.clone(), train_cfg.clone()).backend(backend);
+    let fitted = converged(fit_with_progress(set, trainer, args.model.quiet)?)?;
     let train_seconds = start.elapsed().as_secs_f64();
     let model_dir = dir.join("model");
-    fitted.model.save(&model_dir)?;
-    write_history(&model_dir, &fitted.history)?;
+    save_model(&fitted, &model_dir)?;
     std::fs::copy(model_dir.join("loss.png"), dir.join("loss.png"))
         .map_err(|e| CliError::Failed(format!("{}: {e}", dir.join("loss.png").display())))?;
 
@@ -158,7 +148,7 @@ fn build_report(
         .map_err(latent)?;
     let errors = fitted.model.reconstruction_error(set)?;
     let mean_error = errors.iter().map(|&e| e as f64).sum::<f64>() / errors.len() as f64;
-    let h = &fitted.history;
+    let h = fitted.model.history();
     let summary = serde_json::json!({
         "data": data_path.display().to_string(),
         "summary": s,
@@ -179,14 +169,17 @@ fn build_report(
         "train_seconds": train_seconds,
         "total_seconds": start.elapsed().as_secs_f64(),
     });
-    write_atomic(
-        &dir.join("summary.json"),
-        serde_json::to_string_pretty(&summary)
-            .expect("json")
-            .as_bytes(),
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        write_bytes(&path, bytes)
+            .map_err(|e| CliError::Failed(format!("{}: cannot write: {e}", path.display())))
+    };
+    let json = serde_json::to_string_pretty(&summary).expect("a summary serialises");
+    write("summary.json", json.as_bytes())?;
+    write(
+        "report.md",
+        report_md(data_path, set, &summary, model_cfg.cell.name()).as_bytes(),
     )?;
-    let report = report_md(data_path, set, &summary, model_cfg.cell.name());
-    write_atomic(&dir.join("report.md"), report.as_bytes())?;
     println!(
         "trained in {train_seconds:.1} s; k = {k}; silhouette {}; NMI {}; ARI {}",
         fmt_opt(clustering.silhouette),

@@ -5,7 +5,7 @@ use crate::error::CliResult;
 
 /// Runs the command.
 pub fn run(args: &EmbedArgs) -> CliResult<()> {
-    let model = load_model(&args.model, &args.backend)?;
+    let model = load_model(&args.model, args.backend)?;
     let set = args.data.read()?;
     crate::output::check_writable(&args.out.out, args.out.force)?;
     let table = embed_table(&model, &set)?;

@@ -3,8 +3,10 @@
 //! the labels, for several seeds.
 use crate::args::EvaluateArgs;
 use crate::commands::cluster::latent;
+use crate::commands::{converged, fit_with_progress};
 use crate::error::{CliError, CliResult};
-use seqae_latent::{KMeans, Matrix, metrics};
+use seqae_latent::{KMeans, metrics};
+use seqae_model::Trainer;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -47,15 +49,13 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             seed,
             ..train_cfg.clone()
         };
-        let fitted = crate::commands::fit_with_progress(
+        let trainer = Trainer::new(model_cfg.clone(), train).backend(backend);
+        let fitted = converged(fit_with_progress(
             &set,
-            &model_cfg,
-            &train,
-            backend,
+            trainer,
             args.model.quiet || args.json,
-        )?;
-        let z = fitted.model.embed(&set)?;
-        let m = Matrix::new(z, set.len(), fitted.model.latent_dim()).map_err(latent)?;
+        )?)?;
+        let m = fitted.model.embed(&set)?;
         let km = KMeans::new(k)
             .with_n_init(10)
             .with_seed(seed)
@@ -66,12 +66,13 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             nmi: metrics::nmi(&labels, km.labels()).map_err(latent)?,
             ari: metrics::ari(&labels, km.labels()).map_err(latent)?,
             final_loss: fitted
-                .history
+                .model
+                .history()
                 .train_loss
                 .last()
                 .copied()
                 .unwrap_or(f64::NAN),
-            epochs: fitted.history.train_loss.len(),
+            epochs: fitted.model.history().train_loss.len(),
             seconds: start.elapsed().as_secs_f64(),
         };
         if !args.json {
@@ -84,6 +85,11 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
     }
     let (nmi_mean, nmi_std) = mean_std(per_seed.iter().map(|s| s.nmi));
     let (ari_mean, ari_std) = mean_std(per_seed.iter().map(|s| s.ari));
+    let baseline = if args.baseline {
+        Some(raw_kmeans(&set, &labels, k, &per_seed)?)
+    } else {
+        None
+    };
     if args.json {
         let v = serde_json::json!({
             "data": args.data.path.display().to_string(),
@@ -95,6 +101,7 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             "nmi_mean": nmi_mean, "nmi_std": nmi_std,
             "ari_mean": ari_mean, "ari_std": ari_std,
             "per_seed": per_seed,
+            "baseline": baseline,
         });
         println!("{v}");
     } else {
@@ -102,8 +109,66 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             "mean over {} seeds: NMI {nmi_mean:.4} ± {nmi_std:.4}  ARI {ari_mean:.4} ± {ari_std:.4}",
             per_seed.len()
         );
+        if let Some(b) = &baseline {
+            println!(
+                "k-means on raw values (z-normalised, length {}): NMI {:.4} ± {:.4}  ARI {:.4} ± {:.4}",
+                b.length, b.nmi_mean, b.nmi_std, b.ari_mean, b.ari_std
+            );
+        }
     }
     Ok(())
+}
+
+/// The classical baseline's scores over the same seeds.
+#[derive(Clone, Debug, Serialize)]
+pub struct Baseline {
+    /// What was clustered.
+    pub method: &'static str,
+    /// The length every sequence was resampled to (the median).
+    pub length: usize,
+    /// Mean NMI over the seeds.
+    pub nmi_mean: f64,
+    /// Its population standard deviation.
+    pub nmi_std: f64,
+    /// Mean ARI over the seeds.
+    pub ari_mean: f64,
+    /// Its population standard deviation.
+    pub ari_std: f64,
+    /// NMI per seed.
+    pub nmi: Vec<f64>,
+}
+
+/// k-means (10 restarts) on the raw values, z-normalised per sequence and channel and
+/// resampled to the median length, once per seed of `runs`.
+fn raw_kmeans(
+    set: &seqae_data::SequenceSet,
+    labels: &[usize],
+    k: usize,
+    runs: &[SeedScore],
+) -> CliResult<Baseline> {
+    let length = seqae_data::features::median_length(set);
+    let m = seqae_data::features::znormalized_resampled(set, length)?;
+    let (mut nmi, mut ari) = (Vec::new(), Vec::new());
+    for run in runs {
+        let km = KMeans::new(k)
+            .with_n_init(10)
+            .with_seed(run.seed)
+            .fit(&m)
+            .map_err(latent)?;
+        nmi.push(metrics::nmi(labels, km.labels()).map_err(latent)?);
+        ari.push(metrics::ari(labels, km.labels()).map_err(latent)?);
+    }
+    let (nmi_mean, nmi_std) = mean_std(nmi.iter().copied());
+    let (ari_mean, ari_std) = mean_std(ari.iter().copied());
+    Ok(Baseline {
+        method: "k-means on z-normalised raw values",
+        length,
+        nmi_mean,
+        nmi_std,
+        ari_mean,
+        ari_std,
+        nmi,
+    })
 }
 
 /// Mean and population standard deviation.

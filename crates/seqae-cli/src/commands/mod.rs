@@ -15,11 +15,8 @@ use crate::args::{Command, DataArgs, ModelArgs};
 use crate::error::{CliError, CliResult};
 use crate::table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
-use seqae_data::{Normalization, SequenceSet};
-use seqae_model::{
-    Backend, Cell, DecoderInput, Fitted, ModelConfig, ModelError, Patch, Plateau, SeqAe,
-    TrainConfig,
-};
+use seqae_data::SequenceSet;
+use seqae_model::{Backend, Fitted, ModelConfig, ModelError, Plateau, SeqAe, TrainConfig, Trainer};
 use std::path::Path;
 
 /// Runs one parsed command.
@@ -41,36 +38,38 @@ pub fn run(command: &Command) -> CliResult<()> {
 impl From<ModelError> for CliError {
     fn from(e: ModelError) -> Self {
         match e {
-            ModelError::Diverged { .. } | ModelError::Tensor(_) => CliError::Failed(e.to_string()),
+            ModelError::Tensor(_) => CliError::Failed(e.to_string()),
             other => CliError::Input(other.to_string()),
         }
     }
 }
 
-/// Epochs when `--epochs` is not given ...
-const DEFAULT_EPOCHS: usize = 100;
-/// ... raised on small data to make at least this many updates (docs/QUALITY.md: on ArrowHead,
-/// 211 sequences or 7 batches an epoch, 100 epochs left some seeds short of fitting).
-const DEFAULT_MIN_UPDATES: usize = 2000;
-
 impl ModelArgs {
     /// The model architecture, training settings and backend these flags describe.
     pub fn configs(&self) -> CliResult<(ModelConfig, TrainConfig, Backend)> {
         let model = ModelConfig {
-            cell: Cell::parse(&self.cell)?,
+            cell: self.cell,
             hidden: self.hidden,
             latent: self.latent,
             layers: self.layers,
             bidirectional: self.bidirectional,
             dropout: self.dropout,
-            decoder_input: DecoderInput::parse(&self.decoder_input, self.teacher_ratio)?,
+            decoder_input: self.decoder_input.with_ratio(self.teacher_ratio),
             reverse_target: !self.same_order,
-            patch: Patch::parse(&self.patch)?,
+            patch: self.patch,
         };
         model.validate()?;
+        let defaults = TrainConfig::default();
+        // --epochs alone means exactly that many; --min-updates 0 turns the floor off.
+        let min_updates = match (self.min_updates, self.epochs) {
+            (Some(0), _) => None,
+            (Some(n), _) => Some(n),
+            (None, None) => defaults.min_updates,
+            (None, Some(_)) => None,
+        };
         let train = TrainConfig {
-            epochs: self.epochs.unwrap_or(DEFAULT_EPOCHS),
-            min_updates: self.epochs.is_none().then_some(DEFAULT_MIN_UPDATES),
+            epochs: self.epochs.unwrap_or(defaults.epochs),
+            min_updates,
             batch_size: self.batch,
             lr: self.lr,
             clip_norm: (self.clip > 0.0).then_some(self.clip),
@@ -81,8 +80,14 @@ impl ModelArgs {
                 patience,
                 ..Default::default()
             }),
-            normalization: Normalization::parse(&self.normalize)?,
-            bucket: true,
+            normalization: self.normalize,
+            bucket: defaults.bucket,
+            objective: self.objective,
+            contrast: seqae_model::Contrast {
+                weight: self.contrast_weight,
+                min_crop: self.min_crop,
+                ..defaults.contrast.clone()
+            },
         };
         train.validate()?;
         if !self.clip.is_finite() || self.clip < 0.0 {
@@ -91,22 +96,21 @@ impl ModelArgs {
                 self.clip
             )));
         }
-        Ok((model, train, Backend::parse(&self.backend)?))
+        Ok((model, train, self.backend))
     }
 
     /// Trains on `set` with these flags, drawing a progress bar unless `--quiet`.
     pub fn fit(&self, set: &SequenceSet) -> CliResult<Fitted> {
         let (model, train, backend) = self.configs()?;
-        fit_with_progress(set, &model, &train, backend, self.quiet)
+        fit_with_progress(set, Trainer::new(model, train).backend(backend), self.quiet)
     }
 }
 
-/// Trains with a progress bar (epoch, loss, time left) on standard error.
+/// Trains with a progress bar (epoch, loss, time left) on standard error. A divergence is
+/// returned in the result, for the caller to report (and to save the last good model).
 pub fn fit_with_progress(
     set: &SequenceSet,
-    model: &ModelConfig,
-    train: &TrainConfig,
-    backend: Backend,
+    trainer: Trainer<'_>,
     quiet: bool,
 ) -> CliResult<Fitted> {
     let bar = if quiet {
@@ -118,20 +122,17 @@ pub fn fit_with_progress(
         ProgressStyle::with_template("{bar:30} epoch {msg} [{elapsed_precise}, {eta} left]")
             .expect("valid template"),
     );
-    let mut last = String::new();
-    let fitted = SeqAe::fit_with_batches(
-        set,
-        model,
-        train,
-        backend,
-        &mut |r| {
-            last = match r.val_loss {
+    let last = std::cell::RefCell::new(String::new());
+    let fitted = trainer
+        .on_epoch(|r| {
+            let text = match r.val_loss {
                 Some(v) => format!("loss {:.4} val {v:.4}", r.train_loss),
                 None => format!("loss {:.4}", r.train_loss),
             };
-            bar.set_message(format!("{}/{} {last}", r.epoch, r.epochs));
-        },
-        &mut |b| {
+            bar.set_message(format!("{}/{} {text}", r.epoch, r.epochs));
+            *last.borrow_mut() = text;
+        })
+        .on_batch(|b| {
             if bar.length() == Some(0) {
                 bar.set_length((b.epochs * b.batches) as u64);
             }
@@ -139,36 +140,52 @@ pub fn fit_with_progress(
             if b.batch == 1 && b.epoch == 1 {
                 bar.set_message(format!("1/{} loss {:.4}", b.epochs, b.loss));
             }
-        },
-    );
+        })
+        .fit(set);
     bar.finish_and_clear();
     let fitted = fitted?;
-    if !quiet {
-        let h = &fitted.history;
+    if !quiet && fitted.diverged.is_none() {
+        let h = fitted.model.history();
         eprintln!(
-            "trained {} epochs{} on {} sequences: {last}",
+            "trained {} epochs{} on {} sequences: {}",
             h.train_loss.len(),
             if h.stopped_early {
                 " (stopped early)"
             } else {
                 ""
             },
-            h.train_size
+            h.train_size,
+            last.borrow()
         );
     }
     Ok(fitted)
 }
 
+/// The fit, or the divergence as an error (exit code 1), for commands that have nothing to
+/// save.
+pub fn converged(fitted: Fitted) -> CliResult<Fitted> {
+    match &fitted.diverged {
+        Some(d) => Err(CliError::Failed(d.to_string())),
+        None => Ok(fitted),
+    }
+}
+
 /// Loads a model directory for inference on `backend`.
-pub fn load_model(dir: &Path, backend: &str) -> CliResult<SeqAe> {
-    Ok(SeqAe::load(dir, Backend::parse(backend)?)?)
+pub fn load_model(dir: &Path, backend: Backend) -> CliResult<SeqAe> {
+    Ok(SeqAe::load(dir, backend)?)
 }
 
 /// Embeds `set` into a table with the set's ids and labels.
 pub fn embed_table(model: &SeqAe, set: &SequenceSet) -> CliResult<Table> {
     let z = model.embed(set)?;
     let ids = (0..set.len()).map(|i| set.id(i)).collect();
-    Ok(Table::new(ids, set.labels().map(|l| l.to_vec()), "z", 0, z))
+    Ok(Table::new(
+        ids,
+        set.labels().map(|l| l.to_vec()),
+        "z",
+        0,
+        z.into_vec(),
+    ))
 }
 
 /// Embeddings from a file, or (with a model) computed from data.
@@ -176,7 +193,7 @@ pub fn embeddings_for(input: &Path, model: Option<&Path>) -> CliResult<Table> {
     match model {
         None => Table::read(input),
         Some(dir) => {
-            let model = load_model(dir, "flex")?;
+            let model = load_model(dir, Backend::default())?;
             let data = DataArgs::plain(input);
             embed_table(&model, &data.read()?)
         }

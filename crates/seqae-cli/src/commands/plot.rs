@@ -1,7 +1,6 @@
 //! `seqae plot`: the charts, and the chart builders that `demo` shares.
 use crate::args::{PlotArgs, PlotKind};
 use crate::commands::cluster::{cluster, latent, matrix};
-use crate::commands::train::read_history;
 use crate::commands::{DataArgs, load_model};
 use crate::error::{CliError, CliResult};
 use crate::output::check_writable;
@@ -36,7 +35,14 @@ pub fn run(args: &PlotArgs) -> CliResult<()> {
         }
         PlotKind::Loss { model, out } => {
             check_writable(&out.out, out.force)?;
-            loss_chart(&out.out, &read_history(model)?)?;
+            let history = seqae_model::read_history(model)?;
+            if history.train_loss.is_empty() {
+                return Err(CliError::Input(format!(
+                    "{}: no training history (models saved by `seqae train` have one)",
+                    model.display()
+                )));
+            }
+            loss_chart(&out.out, &history)?;
             &out.out
         }
         PlotKind::Reconstructions {
@@ -47,7 +53,7 @@ pub fn run(args: &PlotArgs) -> CliResult<()> {
             out,
         } => {
             check_writable(&out.out, out.force)?;
-            let model = load_model(model, backend)?;
+            let model = load_model(model, *backend)?;
             let set = data.read()?;
             let picked: Vec<usize> = (0..set.len().min((*count).max(1))).collect();
             let subset = set.subset(&picked);

@@ -6,7 +6,7 @@ use crate::output::{check_writable, write_atomic};
 
 /// Runs the command.
 pub fn run(args: &ReconstructArgs) -> CliResult<()> {
-    let model = load_model(&args.model, &args.backend)?;
+    let model = load_model(&args.model, args.backend)?;
     let set = args.data.read()?;
     let out = &args.out.out;
     let ext = out

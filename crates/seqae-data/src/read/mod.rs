@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 /// A file format that seqae reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
     /// sktime/aeon `.ts`.
     Ts,
@@ -47,21 +48,15 @@ impl Format {
             _ => None,
         }
     }
-
-    /// Parses a user's name for a format: `ts`, `tsv`, `csv`, `csv-long` or `npy`.
-    pub fn parse(name: &str) -> Result<Format> {
-        match name.to_ascii_lowercase().as_str() {
-            "ts" => Ok(Format::Ts),
-            "tsv" | "ucr" => Ok(Format::Tsv),
-            "csv" | "csv-wide" | "wide" => Ok(Format::Csv),
-            "csv-long" | "long" => Ok(Format::CsvLong),
-            "npy" => Ok(Format::Npy),
-            other => Err(DataError::Invalid(format!(
-                "unknown data format '{other}': expected ts, tsv, csv, csv-long or npy"
-            ))),
-        }
-    }
 }
+
+crate::named_enum!(Format, "data format", {
+    Ts => "ts",
+    Tsv => "tsv" | "ucr",
+    Csv => "csv" | "csv-wide" | "wide",
+    CsvLong => "csv-long" | "long",
+    Npy => "npy",
+});
 
 /// A CSV column, by header name or by 0-based index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -256,8 +251,8 @@ mod tests {
         );
         assert_eq!(Format::from_path(Path::new("x.NPY")), Some(Format::Npy));
         assert_eq!(Format::from_path(Path::new("x.txt")), None);
-        assert_eq!(Format::parse("csv-long").unwrap(), Format::CsvLong);
-        assert!(Format::parse("xlsx").is_err());
+        assert_eq!("csv-long".parse::<Format>().unwrap(), Format::CsvLong);
+        assert!("xlsx".parse::<Format>().is_err());
     }
 
     #[test]

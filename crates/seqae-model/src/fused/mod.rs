@@ -1,15 +1,16 @@
 //! Fused CPU recurrent layers: one autodiff node per layer and direction, with hand-written
 //! backpropagation through time on host `f32` buffers (products by [`small_gemm`]).
 //!
-//! [`Kernel`] chooses, for the whole process, whether the encoder and decoder run the
-//! reference layers ([`crate::layer::run_direction`], built from burn tensor operations) or
-//! the fused ones.
-use std::sync::atomic::{AtomicU8, Ordering};
-
-use crate::error::{ModelError, Result};
+//! [`RunOptions`] (carried by each model, not by the process) choose whether the encoder and
+//! decoder run the reference layers ([`crate::layer::run_direction`], built from burn tensor
+//! operations) or the fused ones, and which CPU code path the fused ones take.
+use seqae_simd::Isa;
+use serde::{Deserialize, Serialize};
 
 /// Which implementation runs the recurrent layers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
 pub enum Kernel {
     /// Built from burn tensor operations (every backend; the oracle of the tests).
     Reference,
@@ -18,42 +19,37 @@ pub enum Kernel {
     Fused,
 }
 
-impl Kernel {
-    /// Parses `reference` or `fused`.
-    pub fn parse(name: &str) -> Result<Kernel> {
-        match name.to_ascii_lowercase().as_str() {
-            "reference" | "ref" => Ok(Kernel::Reference),
-            "fused" => Ok(Kernel::Fused),
-            other => Err(ModelError::UnknownName {
-                what: "kernel",
-                name: other.to_string(),
-                expected: "reference or fused",
-            }),
-        }
-    }
+seqae_data::named_enum!(Kernel, "kernel", {
+    Reference => "reference" | "ref",
+    Fused => "fused",
+});
 
-    /// The name `parse` accepts.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kernel::Reference => "reference",
-            Kernel::Fused => "fused",
+/// How a model runs its recurrent layers: the implementation and, for the fused one, the CPU
+/// code path. Results agree to rounding between all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Reference or fused layers.
+    pub kernel: Kernel,
+    /// The code path of the fused layers ([`Isa::best`] by default).
+    pub isa: Isa,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            kernel: Kernel::Fused,
+            isa: Isa::best(),
         }
     }
 }
 
-static KERNEL: AtomicU8 = AtomicU8::new(Kernel::Fused as u8);
-
-/// Selects the kernel of every model run after this call, in the whole process
-/// ([`Kernel::Fused`] until changed).
-pub fn set_kernel(kernel: Kernel) {
-    KERNEL.store(kernel as u8, Ordering::Relaxed);
-}
-
-/// The kernel selected by [`set_kernel`].
-pub fn kernel() -> Kernel {
-    match KERNEL.load(Ordering::Relaxed) {
-        0 => Kernel::Reference,
-        _ => Kernel::Fused,
+impl RunOptions {
+    /// The default options with another kernel.
+    pub fn with_kernel(kernel: Kernel) -> Self {
+        RunOptions {
+            kernel,
+            ..Self::default()
+        }
     }
 }
 
@@ -66,11 +62,23 @@ use burn::tensor::Tensor;
 
 use crate::cell::{CellWeights, State};
 use crate::config::Cell;
+pub use host::Pass;
 use op::FusedRecurrentOps;
+
+/// What a fused call runs: the cell, the direction and outputs, and the code path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FusedCall {
+    /// The cell.
+    pub cell: Cell,
+    /// Direction and outputs.
+    pub pass: Pass,
+    /// The CPU code path.
+    pub isa: Isa,
+}
 
 /// Runs one cell over a whole sequence as one fused operation: `x` `[T, B, C]`, `mask`
 /// `[T, B]` (1 = valid step; a padded step carries the state), from `init`, in reverse time
-/// order when `reverse`. Returns the hidden states `[T, B, H]` in time order and the final
+/// order when `reverse`, on the code path `isa`. Returns the hidden states `[T, B, H]` in time order and the final
 /// state, exactly as [`crate::layer::run_direction`] does.
 pub fn run_fused(
     cell: &CellWeights,
@@ -78,9 +86,14 @@ pub fn run_fused(
     mask: Tensor<2>,
     init: State,
     reverse: bool,
+    isa: Isa,
 ) -> (Tensor<3>, State) {
     let steps = x.dims()[0];
-    let y = fused_call(cell, x, mask, init, (reverse, true));
+    let pass = Pass {
+        reverse,
+        all_steps: true,
+    };
+    let y = fused_call(cell, x, mask, init, pass, isa);
     let last = if reverse { 0 } else { steps - 1 };
     let fin = final_state(cell, &y, last, steps);
     (y.narrow(0, 0, steps), fin)
@@ -94,8 +107,13 @@ pub fn run_fused_final(
     mask: Tensor<2>,
     init: State,
     reverse: bool,
+    isa: Isa,
 ) -> State {
-    let y = fused_call(cell, x, mask, init, (reverse, false));
+    let pass = Pass {
+        reverse,
+        all_steps: false,
+    };
+    let y = fused_call(cell, x, mask, init, pass, isa);
     final_state(cell, &y, 0, 1)
 }
 
@@ -105,17 +123,18 @@ fn fused_call(
     x: Tensor<3>,
     mask: Tensor<2>,
     init: State,
-    (reverse, all_steps): (bool, bool),
+    pass: Pass,
+    isa: Isa,
 ) -> Tensor<3> {
     let batch = x.dims()[1];
     let c0 = init
         .c
         .clone()
         .unwrap_or_else(|| Tensor::zeros([batch, cell.hidden()], &x.device()));
-    let kind = match cell.cell() {
-        Cell::Rnn => 0,
-        Cell::Lstm => 1,
-        Cell::Gru => 2,
+    let call = FusedCall {
+        cell: cell.cell(),
+        pass,
+        isa,
     };
     Tensor::<3>::from_dispatch(Dispatch::fused_recurrent(
         x.into_dispatch(),
@@ -126,9 +145,7 @@ fn fused_call(
         cell.w_hh.val().into_dispatch(),
         cell.b_ih.val().into_dispatch(),
         cell.b_hh.val().into_dispatch(),
-        kind,
-        reverse,
-        all_steps,
+        call,
     ))
 }
 

@@ -13,15 +13,17 @@ use burn::backend::{
 };
 use burn::tensor::TensorData;
 
+use super::FusedCall;
 use super::host::{self, CellMath, Dims, Gru, Lstm, Rnn, Saved, Weights};
+use crate::config::Cell;
 
 /// The fused recurrent layer of one direction.
 #[backend_extension(Autodiff, NdArray, Flex)]
 pub trait FusedRecurrentOps: Backend {
-    /// Runs cell `kind` (0 RNN, 1 LSTM, 2 GRU) over `x` `[T, B, C]` with `mask` `[T, B]`
-    /// from `h0`, `c0` `[B, H]`; returns, with `all_steps`, `[T+1, B, H]`: the hidden state
-    /// after each step in time order, then the final LSTM cell state (zeros for other cells);
-    /// without, `[2, B, H]`: the final hidden and cell states.
+    /// Runs `call.cell` over `x` `[T, B, C]` with `mask` `[T, B]` from `h0`, `c0` `[B, H]`;
+    /// returns, with `call.pass.all_steps`, `[T+1, B, H]`: the hidden state after each step in
+    /// time order, then the final LSTM cell state (zeros for other cells); without,
+    /// `[2, B, H]`: the final hidden and cell states.
     #[allow(clippy::too_many_arguments)]
     fn fused_recurrent(
         x: FloatTensor<Self>,
@@ -32,9 +34,7 @@ pub trait FusedRecurrentOps: Backend {
         w_hh: FloatTensor<Self>,
         b_ih: FloatTensor<Self>,
         b_hh: FloatTensor<Self>,
-        kind: usize,
-        reverse: bool,
-        all_steps: bool,
+        call: FusedCall,
     ) -> FloatTensor<Self>;
 }
 
@@ -106,20 +106,19 @@ fn read_inputs<B: Backend>(
     }
 }
 
-/// The forward pass for the cell `kind` (`flags`: reverse, all steps).
-fn forward_kind(
-    kind: usize,
+/// The forward pass of `call`.
+fn forward_call(
+    call: FusedCall,
     inp: &Inputs,
     h0: &[f32],
     c0: &[f32],
-    flags: (bool, bool),
     save: bool,
 ) -> (Vec<f32>, Saved) {
     fn run<M: CellMath>(
+        call: FusedCall,
         inp: &Inputs,
         h0: &[f32],
         c0: &[f32],
-        flags: (bool, bool),
         save: bool,
     ) -> (Vec<f32>, Saved) {
         host::forward::<M>(
@@ -129,14 +128,15 @@ fn forward_kind(
             h0,
             c0,
             inp.weights(),
-            flags,
+            call.pass,
             save,
+            call.isa,
         )
     }
-    match kind {
-        0 => run::<Rnn>(inp, h0, c0, flags, save),
-        1 => run::<Lstm>(inp, h0, c0, flags, save),
-        _ => run::<Gru>(inp, h0, c0, flags, save),
+    match call.cell {
+        Cell::Rnn => run::<Rnn>(call, inp, h0, c0, save),
+        Cell::Lstm => run::<Lstm>(call, inp, h0, c0, save),
+        Cell::Gru => run::<Gru>(call, inp, h0, c0, save),
     }
 }
 
@@ -151,16 +151,15 @@ fn forward_on<B: Backend>(
     w_hh: FloatTensor<B>,
     b_ih: FloatTensor<B>,
     b_hh: FloatTensor<B>,
-    kind: usize,
-    (reverse, all_steps): (bool, bool),
+    call: FusedCall,
     save: bool,
 ) -> (FloatTensor<B>, Option<(Inputs, Saved)>) {
     let dev = x.device();
     let inp = read_inputs::<B>(x, mask, w_ih, w_hh, b_ih, b_hh);
     let (h0, c0) = (host::<B>(h0), host::<B>(c0));
-    let (y, saved) = forward_kind(kind, &inp, &h0, &c0, (reverse, all_steps), save);
+    let (y, saved) = forward_call(call, &inp, &h0, &c0, save);
     let d = inp.dims;
-    let blocks = host::output_blocks(d.steps, all_steps);
+    let blocks = host::output_blocks(d.steps, call.pass.all_steps);
     let y = device::<B>(y, vec![blocks, d.batch, d.hidden], &dev);
     (y, save.then_some((inp, saved)))
 }
@@ -177,24 +176,9 @@ macro_rules! cpu_backend {
                 w_hh: FloatTensor<Self>,
                 b_ih: FloatTensor<Self>,
                 b_hh: FloatTensor<Self>,
-                kind: usize,
-                reverse: bool,
-                all_steps: bool,
+                call: FusedCall,
             ) -> FloatTensor<Self> {
-                forward_on::<Self>(
-                    x,
-                    mask,
-                    h0,
-                    c0,
-                    w_ih,
-                    w_hh,
-                    b_ih,
-                    b_hh,
-                    kind,
-                    (reverse, all_steps),
-                    false,
-                )
-                .0
+                forward_on::<Self>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, call, false).0
             }
         }
     };
@@ -206,17 +190,15 @@ cpu_backend!(NdArray);
 #[derive(Clone)]
 struct NodeState {
     data: std::sync::Arc<(Inputs, Saved)>,
-    kind: usize,
-    reverse: bool,
-    all_steps: bool,
+    call: FusedCall,
 }
 
 impl std::fmt::Debug for NodeState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "FusedRecurrentState({:?}, kind {})",
-            self.data.0.dims, self.kind
+            "FusedRecurrentState({:?}, {:?})",
+            self.data.0.dims, self.call
         )
     }
 }
@@ -233,10 +215,10 @@ impl<B: Backend> Backward<B, 7> for FusedBackward {
         let dy = host::<B>(dy_t);
         let (inp, saved) = &*ops.state.data;
         fn run<M: CellMath>(
+            call: FusedCall,
             inp: &Inputs,
             saved: &Saved,
             dy: &[f32],
-            flags: (bool, bool),
             need_x: bool,
         ) -> host::Grads {
             host::backward::<M>(
@@ -246,17 +228,18 @@ impl<B: Backend> Backward<B, 7> for FusedBackward {
                 inp.weights(),
                 saved,
                 dy,
-                flags,
+                call.pass,
                 need_x,
+                call.isa,
             )
         }
-        let flags = (ops.state.reverse, ops.state.all_steps);
+        let call = ops.state.call;
         // Parent 0 is the input: tracked only when it comes from a layer below.
         let need_x = ops.parents[0].is_some();
-        let g = match ops.state.kind {
-            0 => run::<Rnn>(inp, saved, &dy, flags, need_x),
-            1 => run::<Lstm>(inp, saved, &dy, flags, need_x),
-            _ => run::<Gru>(inp, saved, &dy, flags, need_x),
+        let g = match call.cell {
+            Cell::Rnn => run::<Rnn>(call, inp, saved, &dy, need_x),
+            Cell::Lstm => run::<Lstm>(call, inp, saved, &dy, need_x),
+            Cell::Gru => run::<Gru>(call, inp, saved, &dy, need_x),
         };
         let d = inp.dims;
         let gw = g.b_ih.len();
@@ -287,9 +270,7 @@ impl<B: FusedRecurrentOps, C: CheckpointStrategy> FusedRecurrentOps for Autodiff
         w_hh: FloatTensor<Self>,
         b_ih: FloatTensor<Self>,
         b_hh: FloatTensor<Self>,
-        kind: usize,
-        reverse: bool,
-        all_steps: bool,
+        call: FusedCall,
     ) -> FloatTensor<Self> {
         let nodes = [
             x.node(),
@@ -313,21 +294,18 @@ impl<B: FusedRecurrentOps, C: CheckpointStrategy> FusedRecurrentOps for Autodiff
         let (x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh) = prims;
         match FusedBackward.prepare::<C>(nodes).compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
-                let flags = (reverse, all_steps);
                 let (y, kept) =
-                    forward_on::<B>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, kind, flags, true);
+                    forward_on::<B>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, call, true);
                 let state = NodeState {
-                    data: std::sync::Arc::new(kept.expect("saved")),
-                    kind,
-                    reverse,
-                    all_steps,
+                    data: std::sync::Arc::new(
+                        kept.expect("forward_on keeps what it is asked to save"),
+                    ),
+                    call,
                 };
                 prep.finish(state, y)
             }
             OpsKind::UnTracked(prep) => {
-                let flags = (reverse, all_steps);
-                let (y, _) =
-                    forward_on::<B>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, kind, flags, false);
+                let (y, _) = forward_on::<B>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, call, false);
                 prep.finish(y)
             }
         }

@@ -4,8 +4,9 @@
 //! column panels ([`Packed`]), so that the tile loop reads it front to back (row-major weights
 //! have a power-of-two row length, and reading down their columns thrashes the L1 cache); a
 //! tile of `c` (4 rows by 16 columns) stays in registers over the whole sum. The loop is
-//! compiled for AVX2 and FMA when the CPU has them.
+//! compiled for the code path the caller's [`Path`] value proves (AVX2 and FMA, or portable).
 use rayon::prelude::*;
+use seqae_simd::{Avx2Fma, Path, Portable};
 
 /// Rows of `c` in one register tile.
 const TILE_ROWS: usize = 4;
@@ -109,8 +110,9 @@ impl Packed {
 }
 
 /// `c += a b` for `a` `m x k` and rows `p0 .. p0 + k` of `b`; `c` is row-major `m x n` (`n`
-/// at most `b`'s) with row stride `c_stride`.
-pub fn add_product(
+/// at most `b`'s) with row stride `c_stride`, on the code path `path`.
+pub fn add_product<P: Path>(
+    path: P,
     (m, n, k): (usize, usize, usize),
     a: Strided<'_>,
     (b, p0): (&Packed, usize),
@@ -127,31 +129,27 @@ pub fn add_product(
     assert!(n <= b.n && p0 + k <= b.k, "b is too small");
     assert!(c.len() >= (m - 1) * c_stride + n, "c is too short");
     #[cfg(target_arch = "x86_64")]
-    if super::host::wide() {
+    if let Some(token) = path.avx2_fma() {
         #[target_feature(enable = "avx2,fma")]
         fn run(
+            token: Avx2Fma,
             d: (usize, usize, usize),
             a: Strided<'_>,
             b: (&Packed, usize),
             c: &mut [f32],
             cs: usize,
         ) {
-            product::<true>(d, a, b, c, cs)
+            product(token, d, a, b, c, cs)
         }
-        // SAFETY: the CPU has the features (checked by `wide`).
-        return unsafe { run((m, n, k), a, (b, p0), c, c_stride) };
+        // SAFETY: the token proves that the CPU has AVX2 and FMA.
+        return unsafe { run(token, (m, n, k), a, (b, p0), c, c_stride) };
     }
-    product::<false>((m, n, k), a, (b, p0), c, c_stride)
-}
-
-/// `x * y + z`, as one fused instruction where the caller is compiled with FMA.
-#[inline(always)]
-fn madd<const FMA: bool>(x: f32, y: f32, z: f32) -> f32 {
-    if FMA { x.mul_add(y, z) } else { x * y + z }
+    product(Portable, (m, n, k), a, (b, p0), c, c_stride)
 }
 
 #[inline(always)]
-fn product<const FMA: bool>(
+fn product<P: Path>(
+    path: P,
     (m, n, k): (usize, usize, usize),
     a: Strided<'_>,
     b: (&Packed, usize),
@@ -160,20 +158,21 @@ fn product<const FMA: bool>(
 ) {
     let mut r = 0;
     while r + TILE_ROWS <= m {
-        row_block::<TILE_ROWS, FMA>(r, (n, k), a, b, c, cs);
+        row_block::<TILE_ROWS, P>(path, r, (n, k), a, b, c, cs);
         r += TILE_ROWS;
     }
     match m - r {
-        1 => row_block::<1, FMA>(r, (n, k), a, b, c, cs),
-        2 => row_block::<2, FMA>(r, (n, k), a, b, c, cs),
-        3 => row_block::<3, FMA>(r, (n, k), a, b, c, cs),
+        1 => row_block::<1, P>(path, r, (n, k), a, b, c, cs),
+        2 => row_block::<2, P>(path, r, (n, k), a, b, c, cs),
+        3 => row_block::<3, P>(path, r, (n, k), a, b, c, cs),
         _ => {}
     }
 }
 
 /// Rows `r0..r0 + R` of `c`, tile by tile across the columns.
 #[inline(always)]
-fn row_block<const R: usize, const FMA: bool>(
+fn row_block<const R: usize, P: Path>(
+    path: P,
     r0: usize,
     (n, k): (usize, usize),
     a: Strided<'_>,
@@ -188,13 +187,14 @@ fn row_block<const R: usize, const FMA: bool>(
     for (q, j) in (0..n).step_by(TILE_COLS).enumerate() {
         let panel = &b.data[(q * b.k + p0) * TILE_COLS..][..k * TILE_COLS];
         let width = TILE_COLS.min(n - j);
-        tile::<R, FMA>(a, k, panel, &mut c[r0 * cs + j..], (cs, width));
+        tile::<R, P>(path, a, k, panel, &mut c[r0 * cs + j..], (cs, width));
     }
 }
 
 /// One `R x 16` tile of `c` (its first `width` columns), held in registers over the sum.
 #[inline(always)]
-fn tile<const R: usize, const FMA: bool>(
+fn tile<const R: usize, P: Path>(
+    path: P,
     a: Strided<'_>,
     k: usize,
     panel: &[f32],
@@ -202,14 +202,14 @@ fn tile<const R: usize, const FMA: bool>(
     (cs, width): (usize, usize),
 ) {
     if width == TILE_COLS {
-        return full_tile::<R, FMA>(a, k, panel, c, cs);
+        return full_tile::<R, P>(path, a, k, panel, c, cs);
     }
     // A partial tile: through a zero-padded copy.
     let mut pad = [[0.0f32; TILE_COLS]; R];
     for (i, row) in pad.iter_mut().enumerate() {
         row[..width].copy_from_slice(&c[i * cs..][..width]);
     }
-    full_tile::<R, FMA>(a, k, panel, pad.as_flattened_mut(), TILE_COLS);
+    full_tile::<R, P>(path, a, k, panel, pad.as_flattened_mut(), TILE_COLS);
     for (i, row) in pad.iter().enumerate() {
         c[i * cs..][..width].copy_from_slice(&row[..width]);
     }
@@ -217,7 +217,8 @@ fn tile<const R: usize, const FMA: bool>(
 
 /// [`tile`] for all 16 columns.
 #[inline(always)]
-fn full_tile<const R: usize, const FMA: bool>(
+fn full_tile<const R: usize, P: Path>(
+    path: P,
     a: Strided<'_>,
     k: usize,
     panel: &[f32],
@@ -228,22 +229,23 @@ fn full_tile<const R: usize, const FMA: bool>(
     for (i, row) in acc.iter_mut().enumerate() {
         row[0].copy_from_slice(&c[i * cs..][..TILE_COLS]);
     }
-    accumulate::<R, 1, FMA>(&mut acc, a, k, [panel]);
+    accumulate::<R, 1, P>(path, &mut acc, a, k, [panel]);
     for (i, row) in acc.iter().enumerate() {
         c[i * cs..][..TILE_COLS].copy_from_slice(&row[0]);
     }
 }
 
-/// `acc += a [p_0 | p_1 | ...]` for the `R x k` operand `a` and `P` panels side by side
+/// `acc += a [p_0 | p_1 | ...]` for the `R x k` operand `a` and `N` panels side by side
 /// (each `k` rows of 16): the register tile, for callers that start from and finish with
 /// their own values (the fused step starts from the bias and applies the cell to the
-/// result). `FMA` says that the caller is compiled for AVX2 and FMA.
+/// result). On the AVX2 path (the caller compiled for it) the tile is held in AVX2 registers.
 #[inline(always)]
-pub(super) fn accumulate<const R: usize, const P: usize, const FMA: bool>(
-    acc: &mut [[[f32; TILE_COLS]; P]; R],
+pub(super) fn accumulate<const R: usize, const N: usize, P: Path>(
+    path: P,
+    acc: &mut [[[f32; TILE_COLS]; N]; R],
     a: Strided<'_>,
     k: usize,
-    panels: [&[f32]; P],
+    panels: [&[f32]; N],
 ) {
     if k == 0 {
         return;
@@ -254,10 +256,9 @@ pub(super) fn accumulate<const R: usize, const P: usize, const FMA: bool>(
         "operands too short"
     );
     #[cfg(target_arch = "x86_64")]
-    if FMA {
-        // SAFETY: `FMA` is set only in code compiled for AVX2 and FMA, run where the CPU has
-        // them (see `add_product` and the fused loops); bounds checked above.
-        return unsafe { accumulate_avx::<R, P>(acc, a, k, panels) };
+    if let Some(token) = path.avx2_fma() {
+        // SAFETY: the token proves that the CPU has AVX2 and FMA; bounds checked above.
+        return unsafe { accumulate_avx::<R, N>(token, acc, a, k, panels) };
     }
     for p in 0..k {
         for (i, row) in acc.iter_mut().enumerate() {
@@ -265,7 +266,7 @@ pub(super) fn accumulate<const R: usize, const P: usize, const FMA: bool>(
             let x = unsafe { *a.data.get_unchecked(i * a.row + p * a.col) };
             for (part, panel) in row.iter_mut().zip(&panels) {
                 for (v, &y) in part.iter_mut().zip(&panel[p * TILE_COLS..][..TILE_COLS]) {
-                    *v = madd::<FMA>(x, y, *v);
+                    *v = P::madd(x, y, *v);
                 }
             }
         }
@@ -276,23 +277,26 @@ pub(super) fn accumulate<const R: usize, const P: usize, const FMA: bool>(
 /// the auto-vectoriser, a tile whose result feeds the cell maths was kept in memory).
 ///
 /// # Safety
-/// The CPU must have AVX2 and FMA, and the operands must be as [`accumulate`] checks.
+/// The caller must be compiled for AVX2 and FMA or hold the token; the operands must be as
+/// [`accumulate`] checks.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn accumulate_avx<const R: usize, const P: usize>(
-    acc: &mut [[[f32; TILE_COLS]; P]; R],
+unsafe fn accumulate_avx<const R: usize, const N: usize>(
+    _token: Avx2Fma,
+    acc: &mut [[[f32; TILE_COLS]; N]; R],
     a: Strided<'_>,
     k: usize,
-    panels: [&[f32]; P],
+    panels: [&[f32]; N],
 ) {
     use std::arch::x86_64::{
         __m256, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_storeu_ps,
     };
-    // SAFETY (whole body): every pointer stays within `acc`, the panels' first `16 k`
-    // values and the `a` elements that `accumulate` checked.
+    // SAFETY: every pointer stays within `acc`, the panels' first `16 k` values and the `a`
+    // elements that `accumulate` checked; the intrinsics need AVX2 and FMA, which the token
+    // proves.
     unsafe {
-        let mut v: [[[__m256; 2]; P]; R] = std::array::from_fn(|i| {
+        let mut v: [[[__m256; 2]; N]; R] = std::array::from_fn(|i| {
             std::array::from_fn(|q| {
                 let src = acc[i][q].as_ptr();
                 [_mm256_loadu_ps(src), _mm256_loadu_ps(src.add(8))]
@@ -300,7 +304,7 @@ unsafe fn accumulate_avx<const R: usize, const P: usize>(
         });
         let ap = a.data.as_ptr();
         for p in 0..k {
-            let b: [[__m256; 2]; P] = std::array::from_fn(|q| {
+            let b: [[__m256; 2]; N] = std::array::from_fn(|q| {
                 let src = panels[q].as_ptr().add(p * TILE_COLS);
                 [_mm256_loadu_ps(src), _mm256_loadu_ps(src.add(8))]
             });
@@ -325,6 +329,21 @@ unsafe fn accumulate_avx<const R: usize, const P: usize>(
 mod tests {
     use super::*;
 
+    /// Runs the body with `$p` bound to each path the CPU has: the portable one, then the
+    /// AVX2 one (reported, not counted, where the CPU lacks it).
+    macro_rules! on_each_path {
+        (|$p:ident| $body:block) => {{
+            {
+                let $p = Portable;
+                $body
+            }
+            match Avx2Fma::detect() {
+                Some($p) => $body,
+                None => eprintln!("avx2 path not run: this CPU lacks AVX2 or FMA"),
+            }
+        }};
+    }
+
     /// A seeded stream of values in [-0.5, 0.5).
     fn uniform(mut seed: u32) -> impl FnMut() -> f32 {
         move || {
@@ -348,28 +367,31 @@ mod tests {
             let a: Vec<f32> = (0..m * lda).map(|_| next()).collect();
             let b: Vec<f32> = (0..k * ldb).map(|_| next()).collect();
             let c0: Vec<f32> = (0..m * ldc).map(|_| next()).collect();
-            let mut c = c0.clone();
-            add_product(
-                (m, n, k),
-                Strided::rows(&a, lda),
-                (&Packed::new(&b, ldb, (k, n)), 0),
-                &mut c,
-                ldc,
-            );
-            for i in 0..m {
-                for j in 0..ldc {
-                    let want = if j < n {
-                        c0[i * ldc + j] as f64
-                            + (0..k)
-                                .map(|p| a[i * lda + p] as f64 * b[p * ldb + j] as f64)
-                                .sum::<f64>()
-                    } else {
-                        c0[i * ldc + j] as f64 // outside the product: untouched
-                    };
-                    let got = c[i * ldc + j] as f64;
-                    assert!((got - want).abs() < 1e-5, "({m},{n},{k}) at ({i},{j})");
+            on_each_path!(|path| {
+                let mut c = c0.clone();
+                add_product(
+                    path,
+                    (m, n, k),
+                    Strided::rows(&a, lda),
+                    (&Packed::new(&b, ldb, (k, n)), 0),
+                    &mut c,
+                    ldc,
+                );
+                for i in 0..m {
+                    for j in 0..ldc {
+                        let want = if j < n {
+                            c0[i * ldc + j] as f64
+                                + (0..k)
+                                    .map(|p| a[i * lda + p] as f64 * b[p * ldb + j] as f64)
+                                    .sum::<f64>()
+                        } else {
+                            c0[i * ldc + j] as f64 // outside the product: untouched
+                        };
+                        let got = c[i * ldc + j] as f64;
+                        assert!((got - want).abs() < 1e-5, "({m},{n},{k}) at ({i},{j})");
+                    }
                 }
-            }
+            });
         }
     }
     /// The product with a transposed `a` (the weight-gradient shape: `a^T` stored as `k`
@@ -383,26 +405,35 @@ mod tests {
             let at: Vec<f32> = (0..k * stride).map(|_| next()).collect();
             let b: Vec<f32> = (0..k * n).map(|_| next()).collect();
             let c0: Vec<f32> = (0..m * n).map(|_| next()).collect();
-            let mut c = c0.clone();
-            let a = Strided {
-                data: &at,
-                row: 1,
-                col: stride,
-            };
-            add_product((m, n, k), a, (&Packed::new(&b, n, (k, n)), 0), &mut c, n);
-            for i in 0..m {
-                for j in 0..n {
-                    let want = c0[i * n + j] as f64
-                        + (0..k)
-                            .map(|p| at[p * stride + i] as f64 * b[p * n + j] as f64)
-                            .sum::<f64>();
-                    let got = c[i * n + j] as f64;
-                    assert!(
-                        (got - want).abs() < 1e-4,
-                        "({m},{n},{k}) at ({i},{j}): {got} vs {want}"
-                    );
+            on_each_path!(|path| {
+                let mut c = c0.clone();
+                let a = Strided {
+                    data: &at,
+                    row: 1,
+                    col: stride,
+                };
+                add_product(
+                    path,
+                    (m, n, k),
+                    a,
+                    (&Packed::new(&b, n, (k, n)), 0),
+                    &mut c,
+                    n,
+                );
+                for i in 0..m {
+                    for j in 0..n {
+                        let want = c0[i * n + j] as f64
+                            + (0..k)
+                                .map(|p| at[p * stride + i] as f64 * b[p * n + j] as f64)
+                                .sum::<f64>();
+                        let got = c[i * n + j] as f64;
+                        assert!(
+                            (got - want).abs() < 1e-4,
+                            "({m},{n},{k}) at ({i},{j}): {got} vs {want}"
+                        );
+                    }
                 }
-            }
+            });
         }
     }
 }

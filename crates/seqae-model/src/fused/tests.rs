@@ -7,6 +7,7 @@ use super::*;
 use crate::backend::Backend;
 use crate::layer::run_direction;
 use crate::tensor::{tensor, to_vec, uniform};
+use seqae_simd::Isa;
 
 /// `(steps, batch, input, hidden)`; batch 20 splits into two row blocks with two workers;
 /// hidden 17 and 33 fill several blocks of the fused product and leave one partly padded.
@@ -26,9 +27,18 @@ struct Case {
 #[derive(Clone, Copy, PartialEq)]
 enum Layer {
     Reference,
-    Fused,
+    /// The fused layer on a code path.
+    Fused(Isa),
     /// The fused layer that returns the final state only.
-    FusedFinal,
+    FusedFinal(Isa),
+}
+
+/// The code paths this CPU has (those it lacks are reported, not counted).
+fn paths() -> Vec<Isa> {
+    for isa in Isa::ALL.iter().filter(|isa| !isa.supported()) {
+        eprintln!("fused {isa} path not run: this CPU lacks it");
+    }
+    Isa::ALL.into_iter().filter(|isa| isa.supported()).collect()
 }
 
 /// Loss `sum(out R0) + sum(h R1) + sum(c R2)` (without the first term for
@@ -98,10 +108,10 @@ fn run(
         c: lstm.then(|| c0.clone()),
     };
     let mask = || stack_masks(&masks, steps, batch, &dev);
-    let (out, fin) = if layer == Layer::Fused {
-        run_fused(&cw, x.clone(), mask(), init, reverse)
-    } else if layer == Layer::FusedFinal {
-        let fin = run_fused_final(&cw, x.clone(), mask(), init, reverse);
+    let (out, fin) = if let Layer::Fused(isa) = layer {
+        run_fused(&cw, x.clone(), mask(), init, reverse, isa)
+    } else if let Layer::FusedFinal(isa) = layer {
+        let fin = run_fused_final(&cw, x.clone(), mask(), init, reverse, isa);
         (Tensor::zeros([steps, batch, hidden], &dev), fin)
     } else {
         let inputs: Vec<Tensor<2>> = (0..steps)
@@ -139,6 +149,7 @@ fn run(
 #[test]
 fn fused_matches_reference_outputs_and_gradients() {
     let names = ["out", "h", "c|dx", "..."];
+    let paths = paths();
     for backend in Backend::ALL {
         for cell in Cell::ALL {
             for (s, &size) in SIZES.iter().enumerate() {
@@ -150,9 +161,10 @@ fn fused_matches_reference_outputs_and_gradients() {
                                 cell, size, masked, reverse, layer, final_only, backend, seed,
                             )
                         };
-                        for (layer, final_only) in
-                            [(Layer::Fused, false), (Layer::FusedFinal, true)]
-                        {
+                        let layers = paths.iter().flat_map(|&isa| {
+                            [(Layer::Fused(isa), false), (Layer::FusedFinal(isa), true)]
+                        });
+                        for (layer, final_only) in layers {
                             let a = case(Layer::Reference, final_only);
                             let b = case(layer, final_only);
                             assert_eq!(a.values.len(), b.values.len());
@@ -166,8 +178,12 @@ fn fused_matches_reference_outputs_and_gradients() {
                                     assert!(
                                         (p - q).abs() <= tol,
                                         "{backend} {cell} {size:?} masked {masked} reverse \
-                                         {reverse} final only {final_only}: value set {k} ({}) \
-                                         reference {p} fused {q}",
+                                         {reverse} final only {final_only} {}: value set {k} \
+                                         ({}) reference {p} fused {q}",
+                                        match layer {
+                                            Layer::Fused(isa) | Layer::FusedFinal(isa) => isa,
+                                            Layer::Reference => Isa::Portable,
+                                        },
                                         names.get(k).unwrap_or(&"grad")
                                     );
                                 }
@@ -192,10 +208,13 @@ fn fused_inference_matches_reference() {
             .map(|t| x.clone().narrow(0, t, 1).reshape([3, 2]))
             .collect();
         let (r, _) = run_direction(&cw, &inputs, &[], init.clone(), false);
-        let (f, _) = run_fused(&cw, x, Tensor::ones([4, 3], &dev), init, false);
         let r = to_vec(Tensor::stack::<3>(r, 0)).unwrap();
-        for (p, q) in r.iter().zip(to_vec(f).unwrap()) {
-            assert!((p - q).abs() < 1e-5, "{cell}: {p} vs {q}");
+        for isa in paths() {
+            let mask = Tensor::ones([4, 3], &dev);
+            let (f, _) = run_fused(&cw, x.clone(), mask, init.clone(), false, isa);
+            for (p, q) in r.iter().zip(to_vec(f).unwrap()) {
+                assert!((p - q).abs() < 1e-5, "{cell} {isa}: {p} vs {q}");
+            }
         }
     }
 }

@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{LatentError, Result};
+use crate::error::{DataError, Result};
 
 /// A dense row-major `f32` matrix: `rows` points of `cols` features each.
 ///
 /// Construction validates the shape, rejects empty matrices and rejects NaN or infinite values,
-/// so every algorithm in this crate can assume finite, non-empty input.
+/// so every algorithm that takes one can assume finite, non-empty input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawMatrix")]
 pub struct Matrix {
@@ -24,7 +24,7 @@ struct RawMatrix {
 }
 
 impl TryFrom<RawMatrix> for Matrix {
-    type Error = LatentError;
+    type Error = DataError;
     fn try_from(raw: RawMatrix) -> Result<Self> {
         Matrix::new(raw.data, raw.rows, raw.cols)
     }
@@ -33,12 +33,13 @@ impl TryFrom<RawMatrix> for Matrix {
 impl Matrix {
     /// Wraps `data` (row-major, `rows * cols` values).
     ///
-    /// Errors: [`LatentError::Empty`] when `rows` or `cols` is 0, [`LatentError::ShapeMismatch`]
-    /// when the length is wrong, [`LatentError::NonFinite`] at the first NaN or infinity.
+    /// Errors: [`DataError::EmptyMatrix`] when `rows` or `cols` is 0,
+    /// [`DataError::ShapeMismatch`] when the length is wrong, [`DataError::NonFinite`] at the
+    /// first NaN or infinity.
     pub fn new(data: Vec<f32>, rows: usize, cols: usize) -> Result<Self> {
         let expected = rows.checked_mul(cols);
         if expected != Some(data.len()) {
-            return Err(LatentError::ShapeMismatch {
+            return Err(DataError::ShapeMismatch {
                 len: data.len(),
                 rows,
                 cols,
@@ -46,10 +47,10 @@ impl Matrix {
             });
         }
         if rows == 0 || cols == 0 {
-            return Err(LatentError::Empty { what: "matrix" });
+            return Err(DataError::EmptyMatrix);
         }
         if let Some(pos) = data.iter().position(|v| !v.is_finite()) {
-            return Err(LatentError::NonFinite {
+            return Err(DataError::NonFinite {
                 row: pos / cols,
                 col: pos % cols,
                 value: data[pos],
@@ -58,19 +59,17 @@ impl Matrix {
         Ok(Matrix { data, rows, cols })
     }
 
-    /// Builds a matrix from equally long rows.
+    /// Builds a matrix from equally long rows ([`DataError::RowLengthMismatch`] otherwise).
     pub fn from_rows<R: AsRef<[f32]>>(rows: &[R]) -> Result<Self> {
-        let first = rows.first().ok_or(LatentError::Empty { what: "matrix" })?;
+        let first = rows.first().ok_or(DataError::EmptyMatrix)?;
         let cols = first.as_ref().len();
         let mut data = Vec::with_capacity(rows.len() * cols);
         for r in rows {
             let r = r.as_ref();
             if r.len() != cols {
-                return Err(LatentError::LengthMismatch {
-                    left_what: "first row",
-                    left: cols,
-                    right_what: "another row",
-                    right: r.len(),
+                return Err(DataError::RowLengthMismatch {
+                    first: cols,
+                    other: r.len(),
                 });
             }
             data.extend_from_slice(r);
@@ -78,9 +77,11 @@ impl Matrix {
         Matrix::new(data, rows.len(), cols)
     }
 
-    /// Internal constructor for results computed from validated input.
-    pub(crate) fn from_parts(data: Vec<f32>, rows: usize, cols: usize) -> Self {
-        debug_assert_eq!(data.len(), rows * cols);
+    /// Wraps values computed from validated input (a projection, cluster means) without
+    /// scanning them: the caller guarantees that they are finite and that the matrix is not
+    /// empty. Panics if `data.len() != rows * cols`.
+    pub fn from_parts(data: Vec<f32>, rows: usize, cols: usize) -> Self {
+        assert_eq!(Some(data.len()), rows.checked_mul(cols), "matrix shape");
         Matrix { data, rows, cols }
     }
 
@@ -124,8 +125,10 @@ impl Matrix {
         self.data.chunks_exact(self.cols)
     }
 
-    /// A new matrix made of the given rows, in order. Indices must be in range.
-    pub(crate) fn select_rows(&self, idx: &[usize]) -> Matrix {
+    /// A new matrix made of the given rows, in order. Panics if `idx` is empty or an index is
+    /// out of range.
+    pub fn select_rows(&self, idx: &[usize]) -> Matrix {
+        assert!(!idx.is_empty(), "select_rows needs at least one row");
         let mut data = Vec::with_capacity(idx.len() * self.cols);
         for &i in idx {
             data.extend_from_slice(&self.data[i * self.cols..(i + 1) * self.cols]);
@@ -148,22 +151,25 @@ mod tests {
         assert_eq!(m.iter_rows().count(), 2);
         let r = Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0, 4.0]]).unwrap();
         assert_eq!(r.as_slice(), &[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            m.select_rows(&[1, 1]).as_slice(),
+            &[4.0, 5.0, 6.0, 4.0, 5.0, 6.0]
+        );
     }
 
     #[test]
     fn rejects_empty() {
-        assert_eq!(
-            Matrix::new(vec![], 0, 3),
-            Err(LatentError::Empty { what: "matrix" })
-        );
-        assert_eq!(
-            Matrix::new(vec![], 3, 0),
-            Err(LatentError::Empty { what: "matrix" })
-        );
+        for e in [
+            Matrix::new(vec![], 0, 3).unwrap_err(),
+            Matrix::new(vec![], 3, 0).unwrap_err(),
+        ] {
+            assert!(matches!(e, DataError::EmptyMatrix));
+            assert_eq!(e.to_string(), "empty input: matrix has no elements");
+        }
         let none: [Vec<f32>; 0] = [];
         assert!(matches!(
             Matrix::from_rows(&none),
-            Err(LatentError::Empty { .. })
+            Err(DataError::EmptyMatrix)
         ));
     }
 
@@ -172,21 +178,29 @@ mod tests {
         let e = Matrix::new(vec![1.0; 5], 2, 3).unwrap_err();
         assert!(matches!(
             e,
-            LatentError::ShapeMismatch {
+            DataError::ShapeMismatch {
                 len: 5,
                 expected: 6,
                 ..
             }
         ));
-        assert!(e.to_string().contains("5 values"));
+        assert_eq!(
+            e.to_string(),
+            "matrix data has 5 values but 2 x 3 = 6 were expected"
+        );
         assert!(matches!(
             Matrix::new(vec![], usize::MAX, 2),
-            Err(LatentError::ShapeMismatch { .. })
+            Err(DataError::ShapeMismatch { .. })
         ));
+        let e = Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0]]).unwrap_err();
         assert!(matches!(
-            Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0]]),
-            Err(LatentError::LengthMismatch { .. })
+            e,
+            DataError::RowLengthMismatch { first: 2, other: 1 }
         ));
+        assert_eq!(
+            e.to_string(),
+            "length mismatch: first row has 2 entries but another row has 1"
+        );
     }
 
     #[test]
@@ -202,11 +216,14 @@ mod tests {
     #[test]
     fn rejects_nan_and_inf() {
         let e = Matrix::new(vec![0.0, 1.0, f32::NAN, 2.0], 2, 2).unwrap_err();
-        assert!(matches!(e, LatentError::NonFinite { row: 1, col: 0, .. }));
-        assert!(e.to_string().contains("row 1, column 0"));
+        assert!(matches!(e, DataError::NonFinite { row: 1, col: 0, .. }));
+        assert_eq!(
+            e.to_string(),
+            "matrix contains a non-finite value (NaN) at row 1, column 0"
+        );
         let e = Matrix::new(vec![0.0, f32::INFINITY], 1, 2).unwrap_err();
-        assert!(matches!(e, LatentError::NonFinite { row: 0, col: 1, .. }));
+        assert!(matches!(e, DataError::NonFinite { row: 0, col: 1, .. }));
         let e = Matrix::new(vec![f32::NEG_INFINITY], 1, 1).unwrap_err();
-        assert!(matches!(e, LatentError::NonFinite { .. }));
+        assert!(matches!(e, DataError::NonFinite { .. }));
     }
 }

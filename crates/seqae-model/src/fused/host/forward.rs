@@ -1,0 +1,257 @@
+//! The forward pass: each worker runs the whole sequence for a block of batch rows, one
+//! product tile and the cell on it at a time, and keeps what the backward pass needs.
+use rayon::prelude::*;
+use seqae_simd::{Isa, Path};
+
+use super::buffers::{Filling, Shared, padded_rows, put_rows};
+use super::cells::CellMath;
+use super::layout::{BLOCK, Dims, Layout, Weights, fuse, units};
+use super::{Pass, Sequences, output_blocks, row_blocks};
+use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, accumulate};
+
+/// What the forward pass keeps for the backward pass.
+#[derive(Clone, Debug, Default)]
+pub struct Saved {
+    /// State before each step, `[T, B, P U]` (padded).
+    pub h_prev: Vec<f32>,
+    /// LSTM cell state before each step, `[T, B, P U]` (empty otherwise).
+    pub c_prev: Vec<f32>,
+    /// The cell's saved values, `[T, B, P, SAVED U]` (`P` blocks of `U` units).
+    pub acts: Vec<f32>,
+}
+
+/// Everything the forward workers share.
+struct ForwardJob<'a> {
+    seq: Sequences<'a>,
+    h0: &'a [f32],
+    c0: &'a [f32],
+    /// `F` in panels.
+    f: &'a Packed,
+    bias: &'a [f32],
+    save: bool,
+    y: Shared<'a>,
+    h_prev: Shared<'a>,
+    c_prev: Shared<'a>,
+    acts: Shared<'a>,
+}
+
+/// The forward pass. Returns `y`: with `all_steps`, `[T+1, B, H]`: the hidden state after
+/// each step in time order, then the final LSTM cell state (zeros for other cells); without,
+/// `[2, B, H]`: the final hidden state and the final cell state. With `save`, also the
+/// activations for [`super::backward()`]. `isa` picks the code path.
+#[allow(clippy::too_many_arguments)]
+pub fn forward<M: CellMath>(
+    d: Dims,
+    x: &[f32],
+    mask: &[f32],
+    h0: &[f32],
+    c0: &[f32],
+    w: Weights<'_>,
+    pass: Pass,
+    save: bool,
+    isa: Isa,
+) -> (Vec<f32>, Saved) {
+    let l = Layout::new::<M>(d);
+    let (f, bias) = fuse::<M>(&l, w);
+    let f = Packed::new(&f, l.width, (l.input + l.hidden, l.width));
+    let rows = d.steps * d.batch;
+    let saved_len = |n: usize| if save { rows * n } else { 0 };
+    let mut y = Filling::new(output_blocks(d.steps, pass.all_steps) * d.batch * d.hidden);
+    let mut h_prev = Filling::new(saved_len(l.padded));
+    let mut c_prev = Filling::new(if M::CELL_STATE {
+        saved_len(l.padded)
+    } else {
+        0
+    });
+    let mut acts = Filling::new(saved_len(l.blocks * M::SAVED * l.units));
+    let job = ForwardJob {
+        seq: Sequences::new(l, d, (x, mask), pass),
+        h0,
+        c0,
+        f: &f,
+        bias: &bias,
+        save,
+        y: y.shared(),
+        h_prev: h_prev.shared(),
+        c_prev: c_prev.shared(),
+        acts: acts.shared(),
+    };
+    row_blocks(d.batch)
+        .into_par_iter()
+        .for_each(|(r0, nb)| on_path!(isa, forward_rows::<M>(ForwardJob<'_>, &job, r0, nb) -> ()));
+    // SAFETY: the workers wrote every step of every row of each buffer (and `y`'s last
+    // block), see `forward_rows`.
+    unsafe {
+        (
+            y.finish(),
+            Saved {
+                h_prev: h_prev.finish(),
+                c_prev: c_prev.finish(),
+                acts: acts.finish(),
+            },
+        )
+    }
+}
+
+/// The forward pass of rows `r0..r0 + nb`.
+#[inline(always)]
+fn forward_rows<M: CellMath, P: Path>(p: P, j: &ForwardJob<'_>, r0: usize, nb: usize) {
+    let Layout {
+        input,
+        hidden,
+        padded,
+        ..
+    } = j.seq.l;
+    let mut h = padded_rows(&j.h0[r0 * hidden..], nb, (hidden, padded));
+    // Zeros for cells without a cell state, which never write it.
+    let mut c = if M::CELL_STATE {
+        padded_rows(&j.c0[r0 * hidden..], nb, (hidden, padded))
+    } else {
+        vec![0.0f32; nb * padded]
+    };
+    let (mut h_next, mut c_next) = (h.clone(), c.clone());
+    for k in 0..j.seq.steps {
+        let t = j.seq.time(k);
+        let first = t * j.seq.batch + r0;
+        if j.save {
+            // SAFETY: rows first..first+nb of step t belong to this worker alone.
+            unsafe { j.h_prev.put(first * padded, &h) };
+            if M::CELL_STATE {
+                // SAFETY: as above.
+                unsafe { j.c_prev.put(first * padded, &c) };
+            }
+        }
+        let xs = &j.seq.x[first * input..(first + nb) * input];
+        let mut s = StepState {
+            first,
+            h: &h,
+            c: &c,
+            h_next: &mut h_next,
+            c_next: &mut c_next,
+        };
+        for q in 0..j.seq.l.blocks {
+            // Tiles of two rows by one block: 8 accumulators, 4 panel vectors, a broadcast
+            // (three rows, 12 accumulators, ran out of registers and was slower).
+            let mut r = 0;
+            while r + 2 <= nb {
+                step_tile::<M, 2, P>(p, j, &mut s, xs, q, r);
+                r += 2;
+            }
+            if r < nb {
+                step_tile::<M, 1, P>(p, j, &mut s, xs, q, r);
+            }
+        }
+        std::mem::swap(&mut h, &mut h_next);
+        std::mem::swap(&mut c, &mut c_next);
+        if j.seq.pass.all_steps {
+            // SAFETY: as above.
+            unsafe { put_rows(j.y, first * hidden, &h, (padded, hidden)) };
+        }
+    }
+    if !j.seq.pass.all_steps {
+        // SAFETY: the final blocks' rows r0..r0+nb belong to this worker alone.
+        unsafe { put_rows(j.y, r0 * hidden, &h, (padded, hidden)) };
+    }
+    let last = j.seq.cell_block() * j.seq.batch + r0;
+    // SAFETY: as above, for the block of the final cell state.
+    unsafe { put_rows(j.y, last * hidden, &c, (padded, hidden)) };
+}
+
+/// The states of one step of one worker: read `h`, `c`; write `h_next`, `c_next`.
+struct StepState<'s> {
+    first: usize,
+    h: &'s [f32],
+    c: &'s [f32],
+    h_next: &'s mut [f32],
+    c_next: &'s mut [f32],
+}
+
+/// Rows `r..r + R` (of the worker) and block `q` of one step: the product tile from the
+/// bias, then the cell on each row, the mask, and the saved values.
+#[inline(always)]
+fn step_tile<M: CellMath, const R: usize, P: Path>(
+    p: P,
+    j: &ForwardJob<'_>,
+    s: &mut StepState<'_>,
+    xs: &[f32],
+    q: usize,
+    r: usize,
+) {
+    let Layout {
+        input,
+        hidden,
+        blocks,
+        padded,
+        ..
+    } = j.seq.l;
+    let units = units::<M>();
+    let (x0, h0) = j.f.panel(2 * q).split_at(input * TILE_COLS);
+    let (x1, h1) = j.f.panel(2 * q + 1).split_at(input * TILE_COLS);
+    let bias = &j.bias[q * BLOCK..][..BLOCK];
+    let mut acc = [[[0.0f32; TILE_COLS]; 2]; R];
+    for row in acc.iter_mut() {
+        row.as_flattened_mut().copy_from_slice(bias);
+    }
+    let xa = Strided::rows(&xs[r * input..], input);
+    accumulate::<R, 2, P>(p, &mut acc, xa, input, [x0, x1]);
+    let ha = Strided::rows(&s.h[r * padded..], padded);
+    accumulate::<R, 2, P>(p, &mut acc, ha, hidden, [h0, h1]);
+    // The cell runs on the R rows at once (blocks of `R U` values): independent chains side
+    // by side, where one row's chain of exponentials and divisions would leave the core
+    // waiting. Stack copies in and out (they alias nothing, so the loops vectorise).
+    const { assert!(R <= 2, "the stack arrays hold two rows") };
+    let n = R * units;
+    let mut pre = [0.0f32; 2 * BLOCK];
+    let mut h = [0.0f32; 2 * BLOCK];
+    let mut c = [0.0f32; 2 * BLOCK];
+    for (i, row) in acc.iter().enumerate() {
+        let row = row.as_flattened();
+        for g in 0..M::GROUPS {
+            pre[g * n + i * units..][..units].copy_from_slice(&row[g * units..][..units]);
+        }
+        let o = (r + i) * padded + q * units;
+        h[i * units..][..units].copy_from_slice(&s.h[o..o + units]);
+        if M::CELL_STATE {
+            c[i * units..][..units].copy_from_slice(&s.c[o..o + units]);
+        }
+    }
+    let mut hn = [0.0f32; 2 * BLOCK];
+    let mut cn = [0.0f32; 2 * BLOCK];
+    let mut sv = [0.0f32; 5 * BLOCK];
+    M::forward::<P>(
+        &pre[..M::GROUPS * n],
+        &h[..n],
+        &c[..n],
+        &mut hn[..n],
+        &mut cn[..n],
+        &mut sv[..M::SAVED * n],
+    );
+    let sw = M::SAVED * units;
+    for i in 0..R {
+        let row = r + i;
+        let o = row * padded + q * units;
+        let m = j.seq.mask[s.first + row];
+        let part = i * units..(i + 1) * units;
+        for (new, &old) in hn[part.clone()].iter_mut().zip(&h[part.clone()]) {
+            *new = old + m * (*new - old);
+        }
+        s.h_next[o..o + units].copy_from_slice(&hn[part.clone()]);
+        if M::CELL_STATE {
+            for (new, &old) in cn[part.clone()].iter_mut().zip(&c[part.clone()]) {
+                *new = old + m * (*new - old);
+            }
+            s.c_next[o..o + units].copy_from_slice(&cn[part.clone()]);
+        }
+        if j.save {
+            let mut saved = [0.0f32; 5 * BLOCK];
+            for g in 0..M::SAVED {
+                saved[g * units..][..units].copy_from_slice(&sv[g * n + i * units..][..units]);
+            }
+            // SAFETY: row first+row, block q belongs to this worker alone.
+            unsafe {
+                j.acts
+                    .put(((s.first + row) * blocks + q) * sw, &saved[..sw])
+            };
+        }
+    }
+}
