@@ -560,3 +560,37 @@ fn bench_reports_throughput() {
     );
     bad(&["bench", "--kernel", "magic"], "kernel");
 }
+
+/// The library's defaults are the command line's: `SeqAe::fit` on the data `seqae train` reads
+/// gives the same model, to the last bit of every embedding.
+#[test]
+fn library_defaults_train_what_seqae_train_trains() {
+    use seqae::data::{ReadOptions, read_path};
+    let dir = tempfile::tempdir().unwrap();
+    let (model, emb) = (dir.path().join("m"), dir.path().join("e.csv"));
+    let data = dataset("Chinatown20");
+    ok(&["train", &data, "--out", s(&model), "--quiet"]);
+    ok(&["embed", s(&model), &data, "--out", s(&emb)]);
+    let set = read_path(Path::new(&data), &ReadOptions::default()).unwrap();
+    let fitted = seqae::model::SeqAe::fit(&set).unwrap();
+    let z = fitted.model.embed(&set).unwrap();
+    let text = std::fs::read_to_string(&emb).unwrap();
+    let rows: Vec<Vec<f32>> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .filter_map(|f| f.parse::<f32>().ok())
+                .rev()
+                .take(z.cols())
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), z.rows());
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.as_slice(), z.row(i).unwrap(), "row {i}");
+    }
+}
