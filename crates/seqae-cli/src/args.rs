@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use seqae_data::Normalization;
 use seqae_data::read::{Column, Format, ReadOptions};
 use seqae_model::{
-    Backend, Cell, DecoderInput, Kernel, ModelConfig, Objective, Patch, TrainConfig,
+    Backend, Cell, DecoderInput, Kernel, ModelConfig, Objective, Patch, Pooling, TrainConfig,
 };
 use std::path::PathBuf;
 
@@ -26,6 +26,14 @@ fn train_default() -> TrainConfig {
 fn decoder_input_parser() -> impl TypedValueParser<Value = DecoderInput> {
     PossibleValuesParser::new(DecoderInput::NAMES).map(|name| {
         name.parse::<DecoderInput>()
+            .expect("every listed name parses")
+    })
+}
+
+/// `--clusterer`: the names [`seqae_latent::Clusterer`] parses, listed in `--help`.
+fn clusterer_parser() -> impl TypedValueParser<Value = seqae_latent::Clusterer> {
+    PossibleValuesParser::new(seqae_latent::Clusterer::NAMES).map(|name| {
+        name.parse::<seqae_latent::Clusterer>()
             .expect("every listed name parses")
     })
 }
@@ -184,6 +192,10 @@ pub struct ModelArgs {
     /// sequence, so 1 up to length 32) or a size (1: every time step).
     #[arg(long, default_value_t = model_default().patch)]
     pub patch: Patch,
+    /// How the encoder's states become the latent vector: the final states, or their mean or
+    /// maximum over time (less tied to where in time a pattern is).
+    #[arg(long, value_enum, default_value_t = model_default().pooling)]
+    pub pooling: Pooling,
     #[arg(long, allow_negative_numbers = true, help = epochs_help())]
     pub epochs: Option<usize>,
     /// Train at least this many updates (batches), adding epochs on small data (0: off)
@@ -306,6 +318,10 @@ pub struct ClusterArgs {
     /// Seed of k-means.
     #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
+    /// How the clusters are found once k is known: spectral clustering on the
+    /// nearest-neighbour graph, or k-means (--k auto compares k by k-means silhouettes).
+    #[arg(long, value_parser = clusterer_parser(), default_value_t = seqae_latent::Clusterer::default())]
+    pub clusterer: seqae_latent::Clusterer,
     /// Output file (.csv, .npy or .json): the cluster of each sequence.
     #[arg(long, short, value_name = "FILE")]
     pub out: PathBuf,
@@ -438,6 +454,10 @@ pub struct EvaluateArgs {
     /// Print one JSON object (nmi_mean, ari_mean, per_seed, ...).
     #[arg(long)]
     pub json: bool,
+    /// How the embeddings are clustered: spectral clustering on their nearest-neighbour graph,
+    /// or k-means.
+    #[arg(long, value_parser = clusterer_parser(), default_value_t = seqae_latent::Clusterer::default())]
+    pub clusterer: seqae_latent::Clusterer,
     /// Also score k-means on the raw values (z-normalised per sequence, resampled to the
     /// median length) with the same k and seeds: does the autoencoder earn its keep?
     #[arg(long)]

@@ -39,7 +39,17 @@ pub enum LatentError {
         /// Columns of the matrix.
         cols: usize,
     },
-    /// Too few rows for the computation.
+    /// Too many rows for the method.
+    #[error("{what} takes at most {most} points, got {got} (use k-means)")]
+    TooManySamples {
+        /// The method.
+        what: &'static str,
+        /// Its limit.
+        most: usize,
+        /// Points given.
+        got: usize,
+    },
+    /// Too few samples for the method.
     #[error("{what} needs at least {needed} samples, got {got}")]
     TooFewSamples {
         /// Rows needed.

@@ -23,9 +23,41 @@ mod linalg;
 pub mod metrics;
 pub mod pca;
 pub mod select_k;
+pub mod spectral;
 
 pub use error::{LatentError, Result};
 pub use kmeans::{KMeans, KMeansModel};
 pub use pca::{Pca, PcaModel};
 pub use select_k::{KSelection, SelectK, choose_k};
+pub use spectral::Spectral;
+
+/// How `k` clusters are found in a matrix of embeddings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Clusterer {
+    /// k-means on the points (10 restarts).
+    KMeans,
+    /// Spectral clustering on their nearest-neighbour graph ([`Spectral`]; the default:
+    /// docs/QUALITY.md).
+    #[default]
+    Spectral,
+}
+
+seqae_data::named_enum!(Clusterer, "clusterer", {
+    Spectral => "spectral",
+    KMeans => "kmeans" | "k-means",
+});
+
+impl Clusterer {
+    /// The names `FromStr` accepts.
+    pub const NAMES: [&'static str; 2] = ["spectral", "kmeans"];
+
+    /// The cluster of each row of `m`, `k` clusters, from `seed`.
+    pub fn labels(self, m: &Matrix, k: usize, seed: u64) -> Result<Vec<usize>> {
+        let model = match self {
+            Clusterer::KMeans => KMeans::new(k).with_n_init(10).with_seed(seed).fit(m)?,
+            Clusterer::Spectral => Spectral::new(k).with_seed(seed).fit(m)?,
+        };
+        Ok(model.labels().to_vec())
+    }
+}
 pub use seqae_data::Matrix;

@@ -176,6 +176,45 @@ impl Patch {
     }
 }
 
+/// How the encoder turns the last layer's hidden states into the latent vector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    /// The final state of each direction (the classic sequence autoencoder).
+    Last,
+    /// The mean of the states over the valid steps: less tied to where in time a pattern is.
+    Mean,
+    /// The largest value of each state unit over the valid steps (TS2Vec's instance
+    /// representation, Yue et al., AAAI 2022).
+    Max,
+    /// The final states and the mean, side by side (the default: docs/QUALITY.md).
+    #[default]
+    LastMean,
+}
+
+seqae_data::named_enum!(Pooling, "pooling", {
+    Last => "last" | "final",
+    Mean => "mean" | "average",
+    Max => "max",
+    LastMean => "last-mean",
+});
+
+impl Pooling {
+    /// How many state vectors of the last layer's width the pooling puts side by side.
+    pub fn parts(self) -> usize {
+        match self {
+            Pooling::LastMean => 2,
+            _ => 1,
+        }
+    }
+
+    /// What a model file written before pooling existed means.
+    pub fn before_pooling() -> Pooling {
+        Pooling::Last
+    }
+}
+
 /// The architecture of a sequence autoencoder (stored in the model file). The defaults are
 /// the ones docs/QUALITY.md benchmarked, the same as `seqae train` with no flags.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -200,6 +239,10 @@ pub struct ModelConfig {
     /// written before patches existed have none: one step).
     #[serde(default = "Patch::one")]
     pub patch: Patch,
+    /// How the encoder's states become the latent vector (files written before pooling
+    /// existed have none: the final states).
+    #[serde(default = "Pooling::before_pooling")]
+    pub pooling: Pooling,
 }
 
 impl Default for ModelConfig {
@@ -214,6 +257,7 @@ impl Default for ModelConfig {
             decoder_input: DecoderInput::default(),
             reverse_target: true,
             patch: Patch::default(),
+            pooling: Pooling::default(),
         }
     }
 }

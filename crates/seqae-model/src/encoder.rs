@@ -5,7 +5,7 @@ use burn::tensor::{Device, Tensor};
 use rand::rngs::StdRng;
 
 use crate::cell::CellWeights;
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, Pooling};
 use crate::fused::{Kernel, RunOptions, run_fused, run_fused_final, stack_masks};
 use crate::layer::{RecurrentLayer, dropout, dropout_one};
 use crate::tensor::linear;
@@ -16,8 +16,11 @@ use crate::tensor::linear;
 pub struct Encoder {
     /// The stacked layers.
     pub layers: Vec<RecurrentLayer>,
-    /// Final hidden states -> latent.
+    /// Pooled hidden states -> latent.
     pub to_latent: Linear,
+    /// How the last layer's states are pooled (part of the configuration, not a weight).
+    #[module(skip)]
+    pub pooling: Pooling,
 }
 
 impl Encoder {
@@ -39,7 +42,13 @@ impl Encoder {
             .collect();
         Encoder {
             layers,
-            to_latent: linear(d * config.hidden, config.latent, rng, device),
+            to_latent: linear(
+                d * config.hidden * config.pooling.parts(),
+                config.latent,
+                rng,
+                device,
+            ),
+            pooling: config.pooling,
         }
     }
 
@@ -61,6 +70,13 @@ impl Encoder {
         for (l, layer) in self.layers.iter().enumerate() {
             let out = layer.forward(steps.as_deref().unwrap_or(inputs), masks, None);
             finals = out.finals;
+            if l + 1 == self.layers.len() && self.pooling != Pooling::Last {
+                let [batch, _] = inputs[0].dims();
+                let mask = stack_masks(masks, inputs.len(), batch, &inputs[0].device());
+                let states: Tensor<3> = Tensor::stack(out.outputs, 0);
+                let last = finals.iter().map(|s| s.h.clone()).collect();
+                return self.latent(states, mask, last);
+            }
             let mut next = out.outputs;
             if l + 1 < self.layers.len()
                 && let Some((rng, p)) = train.as_mut()
@@ -94,8 +110,8 @@ impl Encoder {
                 .collect();
             let mut outs = Vec::new();
             finals.clear();
-            // Of the last layer only the final states are used.
-            let last = l + 1 == self.layers.len();
+            // Of the last layer only the final states are used (unless pooled).
+            let last = l + 1 == self.layers.len() && self.pooling == Pooling::Last;
             for (cell, reverse) in cells {
                 let init = cell.zero_state(batch, &device);
                 let fin = if last {
@@ -116,6 +132,9 @@ impl Encoder {
             } else {
                 Tensor::cat(outs, 2)
             };
+            if l + 1 == self.layers.len() {
+                return self.latent(x, mask, finals);
+            }
             if l + 1 < self.layers.len()
                 && let Some((rng, p)) = train.as_mut()
             {
@@ -124,5 +143,38 @@ impl Encoder {
             }
         }
         self.to_latent.forward(Tensor::cat(finals, 1))
+    }
+}
+
+impl Encoder {
+    /// The latent vectors from the last layer's states `[T, B, W]` (`mask` `[T, B]`) and final
+    /// hidden states (one `[B, H]` per direction), as the pooling says.
+    fn latent(&self, states: Tensor<3>, mask: Tensor<2>, finals: Vec<Tensor<2>>) -> Tensor<2> {
+        let pooled = match self.pooling {
+            Pooling::Last => Tensor::cat(finals, 1),
+            Pooling::Mean | Pooling::Max => pool(states, mask, self.pooling),
+            Pooling::LastMean => {
+                let mean = pool(states, mask, Pooling::Mean);
+                Tensor::cat(finals.into_iter().chain([mean]).collect(), 1)
+            }
+        };
+        self.to_latent.forward(pooled)
+    }
+}
+
+/// The states `[T, B, W]` of the valid steps (`mask` `[T, B]`) pooled to `[B, W]` by their
+/// mean or maximum.
+fn pool(states: Tensor<3>, mask: Tensor<2>, pooling: Pooling) -> Tensor<2> {
+    let [t, b, w] = states.dims();
+    let m = mask.reshape([t, b, 1]).repeat_dim(2, w);
+    match pooling {
+        Pooling::Mean => {
+            let count = m.clone().sum_dim(0).reshape([b, w]).clamp_min(1.0);
+            (states * m).sum_dim(0).reshape([b, w]) / count
+        }
+        // States lie in [-1, 1] (tanh); padded steps are pushed far below.
+        Pooling::Max | Pooling::Last | Pooling::LastMean => {
+            (states + (m - 1.0) * 1e4).max_dim(0).reshape([b, w])
+        }
     }
 }

@@ -36,7 +36,7 @@ pub mod train;
 pub use autoencoder::AutoEncoder;
 pub use backend::Backend;
 pub use cell::{CellWeights, State};
-pub use config::{Cell, DecoderInput, ModelConfig, Patch, Plateau, TrainConfig};
+pub use config::{Cell, DecoderInput, ModelConfig, Patch, Plateau, Pooling, TrainConfig};
 pub use error::{ModelError, Result};
 pub use file::{FORMAT_VERSION, ModelFile, read_config, read_history};
 pub use fused::{Kernel, RunOptions};

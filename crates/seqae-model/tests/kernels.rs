@@ -12,7 +12,7 @@ use seqae_model::batch::{DeviceBatch, Target};
 use seqae_model::loss::masked_mse;
 use seqae_model::tensor::to_vec;
 use seqae_model::{
-    AutoEncoder, Backend, Cell, DecoderInput, Isa, Kernel, ModelConfig, Patch, RunOptions,
+    AutoEncoder, Backend, Cell, DecoderInput, Isa, Kernel, ModelConfig, Patch, Pooling, RunOptions,
 };
 
 /// Every parameter's gradient, flattened, in module order.
@@ -74,10 +74,13 @@ fn whole_model_agrees_across_kernels() {
         let device = backend.autodiff_device();
         let (db, target) = DeviceBatch::with_target(&batch, true, &device);
         for cell in Cell::ALL {
-            for decoder_input in [
-                DecoderInput::TeacherForcing { ratio: 1.0 },
-                DecoderInput::Unconditioned,
-                DecoderInput::Latent,
+            for (decoder_input, pooling) in [
+                (DecoderInput::TeacherForcing { ratio: 1.0 }, Pooling::Last),
+                (DecoderInput::Unconditioned, Pooling::Last),
+                (DecoderInput::Latent, Pooling::Last),
+                (DecoderInput::Unconditioned, Pooling::Mean),
+                (DecoderInput::Unconditioned, Pooling::Max),
+                (DecoderInput::Latent, Pooling::LastMean),
             ] {
                 let config = ModelConfig {
                     cell,
@@ -89,6 +92,7 @@ fn whole_model_agrees_across_kernels() {
                     decoder_input,
                     reverse_target: true,
                     patch: Patch::Size(1),
+                    pooling,
                 };
                 let net = AutoEncoder::init(&config, 2, &mut StdRng::seed_from_u64(9), &device);
                 let reference = RunOptions::with_kernel(Kernel::Reference);
@@ -104,7 +108,7 @@ fn whole_model_agrees_across_kernels() {
                         for (p, q) in u.iter().zip(v) {
                             assert!(
                                 (p - q).abs() <= 1e-5 * (1.0 + p.abs()),
-                                "{backend} {cell} {decoder_input:?} {isa}: part {k}: reference {p} fused {q}"
+                                "{backend} {cell} {decoder_input:?} {pooling}: {isa}: part {k}: reference {p} fused {q}"
                             );
                         }
                     }

@@ -19,6 +19,7 @@ fn classic() -> ModelConfig {
         decoder_input: DecoderInput::Unconditioned,
         reverse_target: true,
         patch: Patch::Size(1),
+        pooling: seqae_model::Pooling::Last,
     }
 }
 
@@ -661,9 +662,11 @@ fn defaults_are_documented() {
         (Cell::Gru, 64, 32, 1, true, Patch::Auto)
     );
     assert_eq!(m.decoder_input, DecoderInput::Unconditioned);
+    assert_eq!(m.pooling, seqae_model::Pooling::LastMean);
     let t = TrainConfig::default();
     assert_eq!(
         (t.epochs, t.min_updates, t.normalization),
         (100, Some(2000), Normalization::Global)
     );
+    assert_eq!(t.objective, seqae_model::Objective::Reconstruction);
 }

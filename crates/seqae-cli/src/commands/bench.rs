@@ -155,6 +155,7 @@ fn bench(args: &BenchArgs, cell: Cell, backend: Backend) -> CliResult<Measured> 
         reverse_target: true,
         // One time step per recurrent step, as in the PyTorch peer.
         patch: Patch::Size(1),
+        pooling: seqae_model::Pooling::Last,
     };
     let train = TrainConfig {
         epochs: args.epochs + 1,

@@ -1,9 +1,9 @@
-//! `seqae cluster`: k-means on embeddings (from a file, or computed with a model), with k given
-//! or chosen by silhouette.
+//! `seqae cluster`: spectral clustering or k-means on embeddings (from a file, or computed with
+//! a model), with k given or chosen by silhouette (over k-means runs).
 use crate::args::{ClusterArgs, KChoice};
 use crate::error::{CliError, CliResult};
 use crate::table::Table;
-use seqae_latent::{KMeans, Matrix, SelectK, metrics};
+use seqae_latent::{Clusterer, KMeans, Matrix, SelectK, metrics};
 
 /// Silhouette scores printed for the user are computed on at most this many points.
 const SILHOUETTE_SAMPLE: usize = 5000;
@@ -27,6 +27,7 @@ pub fn run(args: &ClusterArgs) -> CliResult<()> {
     let table = crate::commands::embeddings_for(&args.input, args.model.as_deref())?;
     crate::output::check_writable(&args.out, args.force)?;
     let c = cluster(&table, args.k, args.k_max, args.n_init, args.seed)?;
+    let c = recluster(&table, c, args.clusterer, args.seed)?;
     for (k, s) in &c.scores {
         println!("k = {k:>3}  silhouette {s:.4}");
     }
@@ -75,7 +76,52 @@ pub fn matrix(table: &Table) -> CliResult<Matrix> {
     )?)
 }
 
-/// Clusters the rows of `table`.
+/// `c` with its labels from `clusterer` (for the same k) and the inertia and silhouette of
+/// those labels; k-means results are returned as they are.
+pub fn recluster(
+    table: &Table,
+    c: Clustering,
+    clusterer: Clusterer,
+    seed: u64,
+) -> CliResult<Clustering> {
+    if clusterer == Clusterer::KMeans {
+        return Ok(c);
+    }
+    let m = matrix(table)?;
+    if m.rows() > seqae_latent::Spectral::MAX_POINTS {
+        eprintln!(
+            "note: {} rows: more than spectral clustering takes ({}); the clusters are k-means'",
+            m.rows(),
+            seqae_latent::Spectral::MAX_POINTS
+        );
+        return Ok(c);
+    }
+    let labels = clusterer.labels(&m, c.k, seed).map_err(latent)?;
+    let (d, mut sums, mut counts) = (m.cols(), vec![0.0f64; c.k * m.cols()], vec![0usize; c.k]);
+    for (i, &l) in labels.iter().enumerate() {
+        counts[l] += 1;
+        for (s, &v) in sums[l * d..(l + 1) * d]
+            .iter_mut()
+            .zip(m.row(i).unwrap_or(&[]))
+        {
+            *s += v as f64;
+        }
+    }
+    let centroids: Vec<f32> = sums
+        .iter()
+        .enumerate()
+        .map(|(j, s)| (s / counts[j / d].max(1) as f64) as f32)
+        .collect();
+    let centroids = Matrix::new(centroids, c.k, d)?;
+    Ok(Clustering {
+        inertia: metrics::inertia(&m, &centroids, &labels).map_err(latent)?,
+        silhouette: silhouette_sampled(&m, &labels)?,
+        labels,
+        ..c
+    })
+}
+
+/// Clusters the rows of `table` with k-means.
 pub fn cluster(
     table: &Table,
     k: KChoice,

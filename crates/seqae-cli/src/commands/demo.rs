@@ -1,6 +1,6 @@
 //! `seqae demo`: the whole pipeline on a shipped dataset, written as a small report folder.
 use crate::args::{DemoArgs, KChoice};
-use crate::commands::cluster::{cluster, latent, matrix};
+use crate::commands::cluster::{cluster, latent, matrix, recluster};
 use crate::commands::plot::{
     latent_chart, prototypes_chart, reconstructions_chart, scree_chart, silhouette_chart,
 };
@@ -9,7 +9,7 @@ use crate::commands::{DataArgs, converged, embed_table, fit_with_progress};
 use crate::error::{CliError, CliResult};
 use crate::table::Table;
 use seqae_data::atomic::{StagedDir, write_bytes};
-use seqae_latent::{Pca, SelectK, metrics};
+use seqae_latent::{Clusterer, Pca, SelectK, metrics};
 use seqae_model::Trainer;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -97,6 +97,7 @@ fn build_report(
         selection.best_k
     };
     let clustering = cluster(&emb, KChoice::Fixed(k), 10, 10, train_cfg.seed)?;
+    let clustering = recluster(&emb, clustering, Clusterer::default(), train_cfg.seed)?;
     let clusters = Table {
         columns: vec!["cluster".into()],
         ..Table::new(

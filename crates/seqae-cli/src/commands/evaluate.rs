@@ -56,15 +56,11 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             args.model.quiet || args.json,
         )?)?;
         let m = fitted.model.embed(&set)?;
-        let km = KMeans::new(k)
-            .with_n_init(10)
-            .with_seed(seed)
-            .fit(&m)
-            .map_err(latent)?;
+        let clusters = args.clusterer.labels(&m, k, seed).map_err(latent)?;
         let score = SeedScore {
             seed,
-            nmi: metrics::nmi(&labels, km.labels()).map_err(latent)?,
-            ari: metrics::ari(&labels, km.labels()).map_err(latent)?,
+            nmi: metrics::nmi(&labels, &clusters).map_err(latent)?,
+            ari: metrics::ari(&labels, &clusters).map_err(latent)?,
             final_loss: fitted
                 .model
                 .history()
@@ -95,6 +91,7 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             "data": args.data.path.display().to_string(),
             "n": set.len(),
             "k": k,
+            "clusterer": args.clusterer.to_string(),
             // the architecture as every seed fits it (patch size chosen from the data)
             "model": model_cfg.resolved(set.max_len()),
             "epochs": per_seed.first().map(|s| s.epochs),

@@ -57,6 +57,7 @@ impl ModelArgs {
             decoder_input: self.decoder_input.with_ratio(self.teacher_ratio),
             reverse_target: !self.same_order,
             patch: self.patch,
+            pooling: self.pooling,
         };
         model.validate()?;
         let defaults = TrainConfig::default();
