@@ -213,9 +213,7 @@ pub(crate) fn errors(
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     let mut sse = vec![0.0; norm.len()];
     let mut counts = vec![0.0; norm.len()];
-    let mut order: Vec<usize> = (0..norm.len()).collect();
-    order.sort_by_key(|&i| norm.length(i));
-    for idx in order.chunks(INFERENCE_BATCH) {
+    for idx in inference_order(norm).chunks(INFERENCE_BATCH) {
         let (db, target) = DeviceBatch::for_model_with_target(norm, idx, config, device);
         let (_, y) = net.forward(&db, Some(&target), config, run, None);
         let s = to_vec(per_sequence_sse(y, &target))?;
@@ -236,10 +234,16 @@ pub(crate) fn for_batches(
     device: &Device,
     mut f: impl FnMut(&DeviceBatch, &[usize]) -> Result<()>,
 ) -> Result<()> {
-    let mut order: Vec<usize> = (0..set.len()).collect();
-    order.sort_by_key(|&i| set.length(i));
-    for idx in order.chunks(INFERENCE_BATCH) {
+    for idx in inference_order(set).chunks(INFERENCE_BATCH) {
         f(&DeviceBatch::for_model(set, idx, config, device), idx)?;
     }
     Ok(())
+}
+
+/// The order inference batches take the sequences in: by length, so that a batch holds
+/// sequences of similar length and little padding.
+fn inference_order(set: &SequenceSet) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..set.len()).collect();
+    order.sort_by_key(|&i| set.length(i));
+    order
 }
