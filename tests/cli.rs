@@ -1,66 +1,9 @@
 //! End-to-end tests: the real `seqae` binary on the shipped datasets, every command, and the
 //! bad-input cases (exit code 2, one line, no panic, nothing left behind).
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn dataset(name: &str) -> String {
-    root().join("datasets").join(name).display().to_string()
-}
-
-fn seqae(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_seqae"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the seqae binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = seqae(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "seqae {args:?} failed: {stderr}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs a command that must fail on bad input: exit code 2, one `seqae: error:` line
-/// containing `needle`, and no panic.
-fn bad(args: &[&str], needle: &str) {
-    let out = seqae(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "seqae {args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(
-        stderr.contains(needle),
-        "seqae {args:?}: expected '{needle}' in: {stderr}"
-    );
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// A tiny model trained on Chinatown20 (42 sequences, length 24) in `dir/model`.
-fn tiny_model(dir: &Path) -> PathBuf {
-    let model = dir.join("model");
-    ok(&[
-        "train",
-        &dataset("Chinatown20"),
-        "--out",
-        s(&model),
-        "--epochs",
-        "3",
-        "--hidden",
-        "8",
-        "--latent",
-        "4",
-        "--quiet",
-    ]);
-    model
-}
+use common::{bad, dataset, ok, s, tiny_model};
+use std::path::Path;
 
 fn assert_png(path: &Path) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -473,7 +473,7 @@ pub struct DemoArgs {
     /// Replace the files of an existing report folder.
     #[arg(long)]
     pub force: bool,
-    /// Dataset [default: the shipped BasicMotions].
+    /// Dataset [default: BasicMotions, built into the binary].
     #[arg(long)]
     pub data: Option<PathBuf>,
     #[command(flatten)]

@@ -2,6 +2,16 @@
 //!
 //! Every command reads its inputs, calls the libraries and writes its outputs atomically; any
 //! error is printed as one line (`seqae: error: ...`) and bad input exits with code 2.
+/// `println!` that ignores a closed standard output (`seqae ... | head -1`): the command goes
+/// on, writes its output files and exits as it would have, instead of panicking on the broken
+/// pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod args;
 mod commands;
 mod error;

@@ -1,6 +1,7 @@
 //! Writing output files: atomically (temp file + rename) and never over an existing file
 //! without `--force`.
 use crate::error::{CliError, CliResult};
+use seqae_data::atomic::Publish;
 use std::path::Path;
 
 /// Refuses to write `path` when it exists and `force` is off.
@@ -11,12 +12,18 @@ pub fn check_writable(path: &Path, force: bool) -> CliResult<()> {
             path.display()
         )));
     }
+    check_parent(path)
+}
+
+/// Refuses an output path whose folder does not exist: no command creates missing folders
+/// (a mistyped path fails instead of scattering outputs).
+pub fn check_parent(path: &Path) -> CliResult<()> {
     if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
         && !parent.is_dir()
     {
         return Err(CliError::Input(format!(
-            "{}: folder {} does not exist",
+            "{}: folder {} does not exist (create it first)",
             path.display(),
             parent.display()
         )));
@@ -24,8 +31,22 @@ pub fn check_writable(path: &Path, force: bool) -> CliResult<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically ([`seqae_data::atomic::write_bytes`]).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> CliResult<()> {
-    seqae_data::atomic::write_bytes(path, bytes)
-        .map_err(|e| CliError::Input(format!("{}: cannot write: {e}", path.display())))
+/// The error for a failed publish of `path`: bad input (exit 2) when the target appeared
+/// while the work ran, a failure (exit 1) otherwise.
+pub fn publish_error(path: &Path, e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::AlreadyExists {
+        CliError::Input(format!(
+            "{}: appeared while seqae ran; not replacing it (pass --force to replace)",
+            path.display()
+        ))
+    } else {
+        CliError::Failed(format!("{}: cannot write: {e}", path.display()))
+    }
+}
+
+/// Writes `bytes` to `path` atomically ([`seqae_data::atomic::write_bytes_mode`]): over an
+/// existing file only with `force`, and never over one that appeared while the work ran.
+pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> CliResult<()> {
+    seqae_data::atomic::write_bytes_mode(path, bytes, Publish::forced(force))
+        .map_err(|e| publish_error(path, e))
 }

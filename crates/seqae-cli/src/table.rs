@@ -28,7 +28,15 @@ enum Kind {
     Json,
 }
 
-fn kind(path: &Path) -> CliResult<Kind> {
+/// The table format of `path` by its extension; `role` ("output" or "input") names what the
+/// path is for in the message.
+fn kind(path: &Path, role: &str) -> CliResult<Kind> {
+    if role == "input" && path.is_dir() {
+        return Err(CliError::Input(format!(
+            "{}: is a folder: expected a table file (.csv, .npy or .json, as `seqae embed` writes)",
+            path.display()
+        )));
+    }
     match path
         .extension()
         .and_then(|e| e.to_str())
@@ -39,7 +47,7 @@ fn kind(path: &Path) -> CliResult<Kind> {
         Some("npy") => Ok(Kind::Npy),
         Some("json") => Ok(Kind::Json),
         _ => Err(CliError::Input(format!(
-            "{}: unknown output type: use .csv, .npy or .json",
+            "{}: unknown {role} table type: use .csv, .npy or .json",
             path.display()
         ))),
     }
@@ -84,7 +92,7 @@ impl Table {
     /// Writes the table to `path` (format by extension) atomically; refuses to overwrite an
     /// existing file unless `force`.
     pub fn write(&self, path: &Path, force: bool) -> CliResult<()> {
-        let kind = kind(path)?;
+        let kind = kind(path, "output")?;
         check_writable(path, force)?;
         let bytes = match kind {
             Kind::Csv => {
@@ -123,17 +131,17 @@ impl Table {
             }
             Kind::Json => serde_json::to_vec_pretty(self).expect("tables serialise"),
         };
-        write_atomic(path, &bytes)
+        write_atomic(path, &bytes, force)
     }
 
     /// Reads a table written by [`Table::write`] (or any CSV with an `id` column and numeric
     /// columns, or an `[n, d]` NPY array).
     pub fn read(path: &Path) -> CliResult<Table> {
-        let kind = kind(path)?;
+        let kind = kind(path, "input")?;
         let bad = |m: String| CliError::Input(format!("{}: {m}", path.display()));
         let table = match kind {
             Kind::Json => {
-                let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+                let text = seqae_data::read::read_text(path)?;
                 let t: Table = serde_json::from_str(&text)
                     .map_err(|e| bad(format!("line {}: not a seqae table: {e}", e.line())))?;
                 if t.values.len() != t.rows() * t.width()
@@ -151,7 +159,8 @@ impl Table {
                     ..Default::default()
                 };
                 let set = seqae_data::read_path(path, &opts)?;
-                if set.channels() != 1 || set.lengths().iter().any(|&l| l != set.max_len()) {
+                let width = set.max_len();
+                if set.channels() != 1 || set.lengths().iter().any(|&l| l != width) {
                     return Err(bad("expected a 2-D array [n, d] of finite values".into()));
                 }
                 let n = set.len();
@@ -185,8 +194,8 @@ fn io_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> CliError + '_ {
 
 fn read_csv(path: &Path) -> CliResult<Table> {
     let bad = |line: u64, m: String| CliError::Input(format!("{}:{line}: {m}", path.display()));
-    let mut r = csv::Reader::from_path(path)
-        .map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+    let text = seqae_data::read::read_text(path)?;
+    let mut r = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = r
         .headers()
         .map_err(|e| bad(1, e.to_string()))?

@@ -13,32 +13,135 @@ pub fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// Writes `path` atomically: `fill` writes the content into a temporary file (given as an open
-/// file and its path, for writers that open by path; its name ends in `suffix`, since some
-/// encoders pick the format by extension). The file is synced, given the permissions a plain
-/// `File::create` would have (0666 less the umask), and renamed over `path`. On error nothing
-/// is left behind.
+/// How a finished file or folder takes its target's place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Publish {
+    /// Take the place of whatever is there (`--force`).
+    Replace,
+    /// Only if nothing is there at the moment of publishing; otherwise fail with
+    /// [`io::ErrorKind::AlreadyExists`] and leave the target alone (so a file that appeared
+    /// while the work ran is never overwritten).
+    New,
+}
+
+impl Publish {
+    /// [`Publish::Replace`] when `force`, else [`Publish::New`].
+    pub fn forced(force: bool) -> Publish {
+        if force {
+            Publish::Replace
+        } else {
+            Publish::New
+        }
+    }
+}
+
+/// The prefix of this process's temporary names for `name`: `.NAME.tmp-PID-`. Names with a
+/// prefix of a process that no longer runs are leftovers of a killed run.
+fn temp_prefix(name: &str) -> String {
+    format!(".{name}.tmp-{}-", std::process::id())
+}
+
+/// Removes leftovers of killed runs beside `target`: temporary files and folders named
+/// `.NAME.tmp-PID-...` (by [`temp_prefix`]) whose process is gone.
+fn remove_leftovers(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.tmp-");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !process_alive(pid) {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+}
+
+/// Whether process `pid` still runs (signal 0 probes without sending anything).
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return true;
+    };
+    // SAFETY: kill with signal 0 only checks whether the process exists; no memory is touched.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    true
+}
+
+/// The file name of `path` as text, for temporary names (`out` when it has none).
+fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into())
+}
+
+/// Writes `path` atomically, replacing it ([`write_with_mode`] with [`Publish::Replace`]).
 pub fn write_with<F>(path: &Path, suffix: &str, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut File, &Path) -> io::Result<()>,
 {
+    write_with_mode(path, suffix, Publish::Replace, fill)
+}
+
+/// Writes `path` atomically: `fill` writes the content into a temporary file (given as an open
+/// file and its path, for writers that open by path; its name ends in `suffix`, since some
+/// encoders pick the format by extension). The file is synced, given the permissions a plain
+/// `File::create` would have (0666 less the umask), and moved to `path` as `publish` says. On
+/// error nothing is left behind; leftovers of killed runs beside `path` are removed.
+pub fn write_with_mode<F>(path: &Path, suffix: &str, publish: Publish, fill: F) -> io::Result<()>
+where
+    F: FnOnce(&mut File, &Path) -> io::Result<()>,
+{
+    let dir = parent_dir(path);
+    let name = name_of(path);
+    remove_leftovers(dir, &name);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".seqae-")
+        .prefix(&temp_prefix(&name))
         .suffix(suffix)
-        .tempfile_in(parent_dir(path))?;
+        .tempfile_in(dir)?;
     let tmp_path = tmp.path().to_path_buf();
     fill(tmp.as_file_mut(), &tmp_path)?;
     tmp.as_file_mut().flush()?;
     tmp.as_file().sync_all()?;
     set_default_permissions(tmp.as_file())?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    match publish {
+        Publish::Replace => tmp.persist(path).map_err(|e| e.error)?,
+        Publish::New => tmp.persist_noclobber(path).map_err(|e| e.error)?,
+    };
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically (see [`write_with`]).
+/// Writes `bytes` to `path` atomically, replacing it (see [`write_with_mode`]).
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_with(path, ".tmp", |f, _| f.write_all(bytes))
 }
+
+/// Writes `bytes` to `path` atomically, as `publish` says (see [`write_with_mode`]).
+pub fn write_bytes_mode(path: &Path, bytes: &[u8], publish: Publish) -> io::Result<()> {
+    write_with_mode(path, ".tmp", publish, |f, _| f.write_all(bytes))
+}
+
+/// The file inside a published folder that lists the entries seqae wrote there, one name a
+/// line; replacing the folder replaces those and keeps every other entry.
+pub const MANIFEST: &str = ".seqae-manifest";
 
 /// A folder written as a whole: filled under a temporary name beside its target, then moved
 /// into place by [`StagedDir::publish`]. Dropped unpublished, it is removed with its contents.
@@ -50,15 +153,14 @@ pub struct StagedDir {
 
 impl StagedDir {
     /// A new, empty temporary folder beside `target` (in the same file system, so that the
-    /// move is a rename).
+    /// move is a rename). Leftovers of killed runs beside `target` are removed first.
     pub fn new(target: &Path) -> io::Result<StagedDir> {
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".into());
+        let dir = parent_dir(target);
+        let name = name_of(target);
+        remove_leftovers(dir, &name);
         let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}.tmp-"))
-            .tempdir_in(parent_dir(target))?;
+            .prefix(&temp_prefix(&name))
+            .tempdir_in(dir)?;
         Ok(StagedDir {
             tmp,
             target: target.to_path_buf(),
@@ -70,35 +172,172 @@ impl StagedDir {
         self.tmp.path()
     }
 
-    /// Moves the folder to its target, replacing an existing target folder when `replace`:
-    /// the old folder is first renamed aside, then the new one in, then the old one removed
-    /// (on failure the old one is put back). The folder gets the permissions `mkdir` would
-    /// give it (0777 less the umask).
-    pub fn publish(self, replace: bool) -> io::Result<()> {
+    /// Moves the folder to its target, as `publish` says; the folder gets the permissions
+    /// `mkdir` would give it (0777 less the umask) and a [`MANIFEST`] of what it holds.
+    ///
+    /// [`Publish::Replace`] of an existing folder keeps every entry there that the old
+    /// folder's manifest does not list and the new folder does not hold (the user's own
+    /// files): they are hard-linked into the new folder, the two folders are exchanged in one
+    /// atomic step (`renameat2(RENAME_EXCHANGE)` on Linux), and the old one is removed. At any
+    /// moment the target is the old folder or the new one, whole, with the user's files.
+    pub fn publish(self, publish: Publish) -> io::Result<()> {
         let tmp = self.tmp.keep();
-        set_dir_permissions(&tmp)?;
         let result = (|| {
-            if replace && self.target.exists() {
-                let old = tempfile::Builder::new()
-                    .prefix(".seqae-old-")
-                    .tempdir_in(parent_dir(&self.target))?
-                    .keep();
-                std::fs::remove_dir(&old)?;
-                std::fs::rename(&self.target, &old)?;
-                if let Err(e) = std::fs::rename(&tmp, &self.target) {
-                    let _ = std::fs::rename(&old, &self.target);
-                    return Err(e);
-                }
-                let _ = std::fs::remove_dir_all(&old);
-                Ok(())
-            } else {
-                std::fs::rename(&tmp, &self.target)
+            write_manifest(&tmp)?;
+            set_dir_permissions(&tmp)?;
+            match publish {
+                Publish::New => rename_new(&tmp, &self.target),
+                Publish::Replace if !self.target.exists() => match rename_new(&tmp, &self.target) {
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        replace_dir(&tmp, &self.target)
+                    }
+                    other => other,
+                },
+                Publish::Replace => replace_dir(&tmp, &self.target),
             }
         })();
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&tmp);
         }
         result
+    }
+}
+
+/// Lists the entries of `dir` in its [`MANIFEST`].
+fn write_manifest(dir: &Path) -> io::Result<()> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != MANIFEST)
+        .collect();
+    names.sort();
+    let mut text = names.join("\n");
+    text.push('\n');
+    let path = dir.join(MANIFEST);
+    std::fs::write(&path, text)?;
+    File::open(&path)?.sync_all()
+}
+
+/// The entries a folder's [`MANIFEST`] lists (none when it has no manifest).
+fn manifest_of(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join(MANIFEST))
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Renames `from` to `to` only if `to` does not exist, atomically where the system can.
+fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        match renameat2(from, to, libc::RENAME_NOREPLACE) {
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
+                return Err(already_exists(to));
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {} // not supported here
+            other => return other,
+        }
+    }
+    if to.exists() {
+        return Err(already_exists(to));
+    }
+    std::fs::rename(from, to)
+}
+
+fn already_exists(path: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!(
+            "{} appeared while the work ran; not replacing it",
+            name_of(path)
+        ),
+    )
+}
+
+/// Replaces the folder `target` by `new`, keeping the user's entries of `target`.
+fn replace_dir(new: &Path, target: &Path) -> io::Result<()> {
+    let ours = manifest_of(target);
+    for entry in std::fs::read_dir(target)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let text = name.to_string_lossy();
+        if text == MANIFEST || ours.iter().any(|o| *o == text) || new.join(&name).exists() {
+            continue;
+        }
+        link_tree(&entry.path(), &new.join(&name))?;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        match renameat2(new, target, libc::RENAME_EXCHANGE) {
+            Ok(()) => {
+                // `new` now names the old folder.
+                let _ = std::fs::remove_dir_all(new);
+                return Ok(());
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {} // not supported here
+            Err(e) => return Err(e),
+        }
+    }
+    // Without an atomic exchange: the old folder aside, the new one in, the old one removed
+    // (put back if the second rename fails).
+    let aside = new.with_extension("old");
+    std::fs::rename(target, &aside)?;
+    if let Err(e) = std::fs::rename(new, target) {
+        let _ = std::fs::rename(&aside, target);
+        return Err(e);
+    }
+    let _ = std::fs::remove_dir_all(&aside);
+    Ok(())
+}
+
+/// Hard-links the file `from` to `to`, or recreates the folder `from` at `to` with its files
+/// hard-linked (copied where links are not possible), so that the original stays in place.
+fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
+    let meta = std::fs::symlink_metadata(from)?;
+    if meta.is_dir() {
+        std::fs::create_dir(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            link_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else if meta.file_type().is_symlink() {
+        let link = std::fs::read_link(from)?;
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(link, to)
+        }
+        #[cfg(not(unix))]
+        {
+            std::fs::copy(link, to).map(|_| ())
+        }
+    } else {
+        std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(|_| ()))
+    }
+}
+
+/// `renameat2(2)` with `flags`, relative to the working directory.
+#[cfg(target_os = "linux")]
+fn renameat2(from: &Path, to: &Path, flags: libc::c_uint) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"))
+    };
+    let (from, to) = (c(from)?, c(to)?);
+    // SAFETY: both pointers are NUL-terminated strings that live until the call returns.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            flags,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
@@ -177,12 +416,12 @@ mod tests {
         let staged = StagedDir::new(&target).unwrap();
         std::fs::write(staged.path().join("a.json"), "1").unwrap();
         assert!(!target.exists());
-        staged.publish(false).unwrap();
+        staged.publish(Publish::New).unwrap();
         assert_eq!(std::fs::read_to_string(target.join("a.json")).unwrap(), "1");
         // Replacing: the new contents only, nothing left beside it.
         let staged = StagedDir::new(&target).unwrap();
         std::fs::write(staged.path().join("b.json"), "2").unwrap();
-        staged.publish(true).unwrap();
+        staged.publish(Publish::Replace).unwrap();
         assert!(!target.join("a.json").exists() && target.join("b.json").exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         // Dropped unpublished: removed.
@@ -201,5 +440,75 @@ mod tests {
         write_bytes(&p, b"x").unwrap();
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o666 & !umask());
+    }
+
+    #[test]
+    fn replacing_a_folder_keeps_the_users_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("report");
+        let staged = StagedDir::new(&target).unwrap();
+        std::fs::write(staged.path().join("summary.json"), "old").unwrap();
+        std::fs::write(staged.path().join("old-only.png"), "x").unwrap();
+        staged.publish(Publish::New).unwrap();
+        std::fs::write(target.join("notes.txt"), "mine").unwrap();
+        std::fs::create_dir(target.join("sub")).unwrap();
+        std::fs::write(target.join("sub/more.txt"), "mine too").unwrap();
+        let staged = StagedDir::new(&target).unwrap();
+        std::fs::write(staged.path().join("summary.json"), "new").unwrap();
+        staged.publish(Publish::Replace).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(target.join("summary.json")).unwrap(),
+            "new"
+        );
+        assert_eq!(
+            std::fs::read_to_string(target.join("notes.txt")).unwrap(),
+            "mine"
+        );
+        assert_eq!(
+            std::fs::read_to_string(target.join("sub/more.txt")).unwrap(),
+            "mine too"
+        );
+        // seqae's own old file is gone; nothing is left beside the target
+        assert!(!target.join("old-only.png").exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn publishing_new_never_replaces_what_appeared_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("model");
+        let staged = StagedDir::new(&target).unwrap();
+        std::fs::write(staged.path().join("a.json"), "ours").unwrap();
+        std::fs::create_dir(&target).unwrap(); // another run published first (empty folder)
+        let e = staged.publish(Publish::New).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert!(!target.join("a.json").exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let file = dir.path().join("e.csv");
+        std::fs::write(&file, "theirs").unwrap();
+        let e = write_bytes_mode(&file, b"ours", Publish::New).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "theirs");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn leftovers_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // pid 0x7fff_fff0 is above Linux's pid_max: no such process
+        let dead = dir.path().join(".model.tmp-2147483632-abc");
+        std::fs::create_dir(&dead).unwrap();
+        std::fs::write(dead.join("weights.bpk"), "half").unwrap();
+        let dead_file = dir.path().join(".e.csv.tmp-2147483632-xyz.tmp");
+        std::fs::write(&dead_file, "half").unwrap();
+        let live = dir
+            .path()
+            .join(format!(".model.tmp-{}-def", std::process::id()));
+        std::fs::create_dir(&live).unwrap();
+        let staged = StagedDir::new(&dir.path().join("model")).unwrap();
+        assert!(!dead.exists() && live.exists());
+        drop(staged);
+        write_bytes(&dir.path().join("e.csv"), b"1").unwrap();
+        assert!(!dead_file.exists());
     }
 }

@@ -98,8 +98,9 @@ fn guard(scale: f64) -> f32 {
 }
 
 impl Normalizer {
-    /// Fits the statistics of `kind` on `set`.
-    pub fn fit(kind: Normalization, set: &SequenceSet) -> Normalizer {
+    /// Fits the statistics of `kind` on `set`. Refuses data whose statistics do not fit in
+    /// `f32` (values near the limits of `f32`), which could not be saved or applied.
+    pub fn fit(kind: Normalization, set: &SequenceSet) -> Result<Normalizer> {
         let c = set.channels();
         let channel = |k: usize| set.values().iter().skip(k).step_by(c);
         let (shift, scale) = match kind {
@@ -120,17 +121,27 @@ impl Normalizer {
                     if lo > hi {
                         (0.0, 1.0)
                     } else {
-                        (lo, guard((hi - lo) as f64))
+                        (lo, guard(hi as f64 - lo as f64))
                     }
                 })
                 .unzip(),
         };
-        Normalizer {
+        if let Some(k) = (0..shift.len()).find(|&k| !(shift[k].is_finite() && scale[k].is_finite()))
+        {
+            return Err(DataError::Invalid(format!(
+                "{kind} normalisation: the statistics of channel {} do not fit in f32 (shift {}, scale {}): \
+                 rescale the data or pass --normalize none",
+                k + 1,
+                shift[k],
+                scale[k]
+            )));
+        }
+        Ok(Normalizer {
             kind,
             channels: c,
             shift,
             scale,
-        }
+        })
     }
 
     /// Applies the transform to `set`, returning the normalised copy and the scales used.
@@ -193,6 +204,7 @@ mod tests {
     fn zscore_per_sequence_and_channel() {
         let set = data();
         let (z, scales) = Normalizer::fit(Normalization::Zscore, &set)
+            .unwrap()
             .transform(&set)
             .unwrap();
         let s = z.sequence(0);
@@ -210,9 +222,9 @@ mod tests {
     #[test]
     fn global_and_minmax_apply_to_new_data() {
         let set = data();
-        let g = Normalizer::fit(Normalization::Global, &set);
+        let g = Normalizer::fit(Normalization::Global, &set).unwrap();
         assert!((g.shift[0] - 4.0).abs() < 1e-6);
-        let m = Normalizer::fit(Normalization::Minmax, &set);
+        let m = Normalizer::fit(Normalization::Minmax, &set).unwrap();
         let (y, _) = m.transform(&set).unwrap();
         assert_eq!(y.sequence(0)[0], 0.0);
         assert_eq!(y.sequence(1), &[1.0, 1.0]);
@@ -227,5 +239,17 @@ mod tests {
             Normalization::Minmax
         );
         assert!("l2".parse::<Normalization>().is_err());
+    }
+
+    #[test]
+    fn statistics_that_do_not_fit_f32_are_refused() {
+        let mut b = SequenceSetBuilder::new(1);
+        b.push(&[3e38, -3e38, 1.0], None, None).unwrap();
+        let set = b.finish().unwrap();
+        let e = Normalizer::fit(Normalization::Minmax, &set).unwrap_err();
+        assert!(e.to_string().contains("channel 1"), "{e}");
+        // the standard deviation of the same values fits, so global normalisation works
+        let g = Normalizer::fit(Normalization::Global, &set).unwrap();
+        assert!(g.scale[0].is_finite() && g.shift[0].is_finite());
     }
 }

@@ -183,13 +183,14 @@ impl Patch {
 pub enum Pooling {
     /// The final state of each direction (the classic sequence autoencoder).
     Last,
-    /// The mean of the states over the valid steps: less tied to where in time a pattern is.
+    /// The mean of the states over the valid steps: less tied to where in time a pattern is
+    /// (the default: docs/QUALITY.md).
+    #[default]
     Mean,
     /// The largest value of each state unit over the valid steps (TS2Vec's instance
     /// representation, Yue et al., AAAI 2022).
     Max,
-    /// The final states and the mean, side by side (the default: docs/QUALITY.md).
-    #[default]
+    /// The final states and the mean, side by side.
     LastMean,
 }
 

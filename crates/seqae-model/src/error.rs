@@ -63,6 +63,17 @@ pub enum ModelError {
     /// An error of the data crate (normalisation, batching).
     #[error(transparent)]
     Data(#[from] seqae_data::DataError),
+    /// The model computed a NaN or infinite output (corrupt weights, or input far outside
+    /// the range it was trained on); refused rather than written.
+    #[error(
+        "the model computed a non-finite {what} for sequence {index}: corrupt model, or input far outside the training range"
+    )]
+    NonFinite {
+        /// What was computed (embedding, reconstruction).
+        what: &'static str,
+        /// 0-based index of the sequence.
+        index: usize,
+    },
     /// A tensor could not be read back from the device.
     #[error("cannot read a tensor back from the device: {0}")]
     Tensor(String),

@@ -8,7 +8,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::store::ModuleRecord;
 use seqae_data::Normalizer;
-use seqae_data::atomic::StagedDir;
+use seqae_data::atomic::{Publish, StagedDir};
 use serde::{Deserialize, Serialize};
 
 use crate::autoencoder::AutoEncoder;
@@ -48,6 +48,10 @@ pub struct ModelFile {
     pub parameters: usize,
     /// The weights file, relative to the directory.
     pub weights: String,
+    /// SHA-256 of the weights file, hex; checked on load (absent in files of older writers,
+    /// which load unchecked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_sha256: Option<String>,
 }
 
 /// Just the fields needed to check the format before reading the rest.
@@ -58,16 +62,19 @@ struct Header {
 }
 
 impl SeqAe {
-    /// Writes the model to the directory `dir` (created, or replaced if it holds a model).
+    /// Writes the model to the directory `dir` (created, or replaced if it holds a model; other
+    /// files there are kept).
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
-        self.save_with(dir, |_| Ok::<(), ModelError>(()))
+        self.save_with(dir, Publish::Replace, |_| Ok::<(), ModelError>(()))
     }
 
-    /// [`save`](SeqAe::save), with `extras` writing more files (a chart, say) into the staged
+    /// [`save`](SeqAe::save), published as `publish` says ([`Publish::New`] fails if `dir`
+    /// appeared meanwhile), with `extras` writing more files (a chart, say) into the staged
     /// directory first, so that they appear with the model or not at all.
     pub fn save_with<E: From<ModelError>>(
         &self,
         dir: impl AsRef<Path>,
+        publish: Publish,
         extras: impl FnOnce(&Path) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let dir = dir.as_ref();
@@ -81,7 +88,9 @@ impl SeqAe {
         let staged = StagedDir::new(dir).map_err(|e| ModelError::io(dir, e))?;
         self.write_into(staged.path())?;
         extras(staged.path())?;
-        staged.publish(true).map_err(|e| ModelError::io(dir, e))?;
+        staged
+            .publish(publish)
+            .map_err(|e| ModelError::io(dir, e))?;
         Ok(())
     }
 
@@ -103,6 +112,7 @@ impl SeqAe {
             normalizer: self.normalizer.clone(),
             parameters: self.num_params(),
             weights: WEIGHTS_FILE.into(),
+            weights_sha256: Some(sha256_of(&weights)?),
         };
         write_json(&tmp.join(CONFIG_FILE), &file)?;
         if self.history != History::default() {
@@ -130,6 +140,17 @@ impl SeqAe {
         }
         let mut model = SeqAe::new(&file.model, file.channels, file.normalizer, backend, 0)?;
         let weights = dir.join(&file.weights);
+        if let Some(want) = &file.weights_sha256 {
+            let found = sha256_of(&weights)?;
+            if &found != want {
+                return Err(ModelError::Weights {
+                    path: weights,
+                    message: format!(
+                        "checksum mismatch (SHA-256 {found}, {CONFIG_FILE} says {want}): the file is corrupt or was replaced"
+                    ),
+                });
+            }
+        }
         let record = ModuleRecord::load(&weights).map_err(|e| ModelError::Weights {
             path: weights.clone(),
             message: e.to_string(),
@@ -139,7 +160,10 @@ impl SeqAe {
             .try_load_record(record)
             .map_err(|e| ModelError::Weights {
                 path: weights.clone(),
-                message: e.to_string(),
+                message: format!(
+                    "they do not fit the architecture in {CONFIG_FILE} ({})",
+                    first_words(&e.to_string(), 160)
+                ),
             })?;
         model.history = read_history(dir)?;
         Ok(model)
@@ -196,6 +220,24 @@ fn is_replaceable(dir: &Path) -> bool {
         Ok(mut entries) => entries.next().is_none() || dir.join(CONFIG_FILE).is_file(),
         Err(_) => false,
     }
+}
+
+/// The first line of `text`, cut to at most `max` characters (burn's load errors list every
+/// tensor shape on one line).
+fn first_words(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or("");
+    match line.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &line[..at]),
+        None => line.to_string(),
+    }
+}
+
+/// The SHA-256 of a file, as lowercase hex.
+fn sha256_of(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    let bytes = fs::read(path).map_err(|e| ModelError::io(path, e))?;
+    let digest = sha2::Sha256::digest(&bytes);
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Writes `value` as pretty JSON with a final newline (synced to disk).

@@ -159,6 +159,12 @@ impl SeqAe {
             }
             Ok(())
         })?;
+        if let Some(at) = out.iter().position(|v| !v.is_finite()) {
+            return Err(ModelError::NonFinite {
+                what: "embedding",
+                index: at / k.max(1),
+            });
+        }
         Ok(Matrix::new(out, set.len(), k)?)
     }
 
@@ -183,6 +189,12 @@ impl SeqAe {
                     seq[start..end].copy_from_slice(&y[at..at + end - start]);
                 }
                 scales.invert(i, seq);
+                if seq.iter().any(|v| !v.is_finite()) {
+                    return Err(ModelError::NonFinite {
+                        what: "reconstruction",
+                        index: i,
+                    });
+                }
             }
             Ok(())
         })?;

@@ -227,7 +227,7 @@ impl<'c> Session<'c> {
     ) -> Result<(Session<'c>, AutoEncoder)> {
         let (train_idx, val_idx) = split(set.len(), train.val_fraction, train.seed)?;
         let train_raw = set.subset(&train_idx);
-        let normalizer = Normalizer::fit(train.normalization, &train_raw);
+        let normalizer = Normalizer::fit(train.normalization, &train_raw)?;
         let (train_set, _) = normalizer.transform(&train_raw)?;
         let val_set = if val_idx.is_empty() {
             None

@@ -501,7 +501,7 @@ fn patched_reconstructions_put_every_step_in_place() {
         patch: Patch::Auto,
         ..small(Cell::Rnn)
     };
-    let normalizer = seqae_data::Normalizer::fit(Normalization::None, &set);
+    let normalizer = seqae_data::Normalizer::fit(Normalization::None, &set).unwrap();
     assert!(SeqAe::new(&auto, 1, normalizer, Backend::Flex, 0).is_err());
 }
 
@@ -662,7 +662,7 @@ fn defaults_are_documented() {
         (Cell::Gru, 64, 32, 1, true, Patch::Auto)
     );
     assert_eq!(m.decoder_input, DecoderInput::Unconditioned);
-    assert_eq!(m.pooling, seqae_model::Pooling::LastMean);
+    assert_eq!(m.pooling, seqae_model::Pooling::Mean);
     let t = TrainConfig::default();
     assert_eq!(
         (t.epochs, t.min_updates, t.normalization),

@@ -30,8 +30,13 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
             "--n, --len, --dim, --batch and --epochs must be at least 1".into(),
         ));
     }
-    if args.threads == 0 {
-        return Err(CliError::Input("--threads must be at least 1".into()));
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if args.threads == 0 || args.threads > 4 * cpus {
+        return Err(CliError::Input(format!(
+            "--threads {}: must be 1 to {} (4 x the {cpus} CPUs this process may use)",
+            args.threads,
+            4 * cpus
+        )));
     }
     let (cell, backend) = (args.cell, args.backend);
     // The peer's script is checked before the long run, so that a wrong path fails fast.
@@ -82,10 +87,10 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         if let Some(t) = &theirs {
             v["peer"] = side(t);
         }
-        println!("{v}");
+        say!("{v}");
         return Ok(());
     }
-    println!(
+    say!(
         "seqae {} {} kernel={} isa={} cell={} n={} len={} dim={} hidden={} latent={} batch={} epochs={} threads={}",
         env!("CARGO_PKG_VERSION"),
         backend.name(),
@@ -102,12 +107,16 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         args.threads
     );
     let mib = |m: &Measured| m.peak_mib.map_or("?".to_string(), |v| format!("{v:.0}"));
-    println!(
+    say!(
         "{:<10} {:>14} {:>14} {:>10} {:>18}",
-        "", "train seq/s", "encode seq/s", "peak MiB", "loss first->last"
+        "",
+        "train seq/s",
+        "encode seq/s",
+        "peak MiB",
+        "loss first->last"
     );
     let row = |name: &str, m: &Measured| {
-        println!(
+        say!(
             "{:<10} {:>14.0} {:>14.0} {:>10} {:>18}",
             name,
             m.train,
@@ -125,7 +134,7 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
             (Some(a), Some(b)) => format!("{:.2}", ratio(a, b)),
             _ => "?".into(),
         };
-        println!(
+        say!(
             "{:<10} {:>14} {:>14} {:>10}",
             "ratio",
             format!("{:.2}x", ratio(ours.train, t.train)),
@@ -133,7 +142,7 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
             mem
         );
     }
-    println!(
+    say!(
         "recurrent GEMM work: training {} GFLOP/s, encoding {} GFLOP/s (seqae)",
         gflops(ours.train, train_flops),
         gflops(ours.encode, encode_flops)

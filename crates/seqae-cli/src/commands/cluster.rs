@@ -29,19 +29,19 @@ pub fn run(args: &ClusterArgs) -> CliResult<()> {
     let c = cluster(&table, args.k, args.k_max, args.n_init, args.seed)?;
     let c = recluster(&table, c, args.clusterer, args.seed)?;
     for (k, s) in &c.scores {
-        println!("k = {k:>3}  silhouette {s:.4}");
+        say!("k = {k:>3}  silhouette {s:.4}");
     }
-    println!("k           {}", c.k);
-    println!("inertia     {:.6}", c.inertia);
+    say!("k           {}", c.k);
+    say!("inertia     {:.6}", c.inertia);
     if let Some(s) = c.silhouette {
-        println!("silhouette  {s:.4}");
+        say!("silhouette  {s:.4}");
     }
     if let Some(labels) = &table.labels {
-        println!(
+        say!(
             "NMI         {:.4}  (against the labels in the input)",
             metrics::nmi(labels, &c.labels).map_err(latent)?
         );
-        println!(
+        say!(
             "ARI         {:.4}",
             metrics::ari(labels, &c.labels).map_err(latent)?
         );
@@ -58,7 +58,7 @@ pub fn run(args: &ClusterArgs) -> CliResult<()> {
         ..out
     };
     out.write(&args.out, args.force)?;
-    println!("wrote       {}", args.out.display());
+    say!("wrote       {}", args.out.display());
     Ok(())
 }
 
@@ -134,6 +134,11 @@ pub fn cluster(
     let (model, scores) = match k {
         KChoice::Fixed(k) => (kmeans.with_k(k).fit(&m).map_err(latent)?, Vec::new()),
         KChoice::Auto => {
+            if k_max < 2 {
+                return Err(CliError::Input(format!(
+                    "--k-max {k_max}: --k auto compares k = 2..=k-max, so --k-max must be at least 2"
+                )));
+            }
             let hi = k_max.min(m.rows().saturating_sub(1));
             if hi < 2 {
                 return Err(CliError::Input(format!(

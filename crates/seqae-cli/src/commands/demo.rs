@@ -8,24 +8,34 @@ use crate::commands::train::save_model;
 use crate::commands::{DataArgs, converged, embed_table, fit_with_progress};
 use crate::error::{CliError, CliResult};
 use crate::table::Table;
-use seqae_data::atomic::{StagedDir, write_bytes};
+use seqae_data::atomic::{Publish, StagedDir, write_bytes};
 use seqae_latent::{Clusterer, Pca, SelectK, metrics};
 use seqae_model::Trainer;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// The shipped dataset the demo uses by default.
-const DEFAULT_DATASET: &str = "datasets/BasicMotions";
+/// The dataset the demo uses by default, built into the binary so that an installed `seqae`
+/// has its demo anywhere: BasicMotions (train, then test), as shipped in `datasets/`.
+const BUILT_IN: [(&str, &str); 2] = [
+    (
+        "BasicMotions_TRAIN.ts",
+        include_str!("../../../../datasets/BasicMotions/BasicMotions_TRAIN.ts"),
+    ),
+    (
+        "BasicMotions_TEST.ts",
+        include_str!("../../../../datasets/BasicMotions/BasicMotions_TEST.ts"),
+    ),
+];
 
-/// The default dataset: relative to the working directory, else to the source tree.
-fn default_data() -> PathBuf {
-    let here = PathBuf::from(DEFAULT_DATASET);
-    if here.exists() {
-        return here;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(DEFAULT_DATASET)
+/// The name the built-in dataset goes by in the report.
+const BUILT_IN_NAME: &str = "BasicMotions (built in)";
+
+/// The built-in dataset, train and test merged.
+fn built_in_data() -> CliResult<seqae_data::SequenceSet> {
+    let [(train_name, train), (test_name, test)] = BUILT_IN;
+    let train = seqae_data::read::ts::parse(Path::new(train_name), train)?;
+    let test = seqae_data::read::ts::parse(Path::new(test_name), test)?;
+    Ok(train.concat(test)?)
 }
 
 /// Runs the command: everything is written into a temporary folder beside `--out`, which
@@ -44,19 +54,19 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
             out.display()
         )));
     }
-    let data_path = args.data.clone().unwrap_or_else(default_data);
-    let set = DataArgs::plain(&data_path).read()?;
+    let (data_path, set) = match &args.data {
+        Some(path) => (path.clone(), DataArgs::plain(path).read()?),
+        None => (PathBuf::from(BUILT_IN_NAME), built_in_data()?),
+    };
+    crate::output::check_parent(out)?;
     // Removed on drop, so a failed run leaves nothing behind.
     let staged = StagedDir::new(out)
         .map_err(|e| CliError::Input(format!("{}: cannot create: {e}", out.display())))?;
     build_report(args, &data_path, &set, staged.path())?;
-    staged.publish(true).map_err(|e| {
-        CliError::Failed(format!(
-            "{}: cannot move the report into place: {e}",
-            out.display()
-        ))
-    })?;
-    println!("report: {}", out.join("report.md").display());
+    staged
+        .publish(Publish::forced(args.force))
+        .map_err(|e| crate::output::publish_error(out, e))?;
+    say!("report: {}", out.join("report.md").display());
     Ok(())
 }
 
@@ -68,7 +78,7 @@ fn build_report(
 ) -> CliResult<()> {
     let start = Instant::now();
     let s = set.summary();
-    println!(
+    say!(
         "data: {} ({} sequences, {} channels, length {}..{}, {} labels)",
         data_path.display(),
         s.n,
@@ -82,7 +92,7 @@ fn build_report(
     let fitted = converged(fit_with_progress(set, trainer, args.model.quiet)?)?;
     let train_seconds = start.elapsed().as_secs_f64();
     let model_dir = dir.join("model");
-    save_model(&fitted, &model_dir)?;
+    save_model(&fitted, &model_dir, false)?;
     std::fs::copy(model_dir.join("loss.png"), dir.join("loss.png"))
         .map_err(|e| CliError::Failed(format!("{}: {e}", dir.join("loss.png").display())))?;
 
@@ -181,7 +191,7 @@ fn build_report(
         "report.md",
         report_md(data_path, set, &summary, model_cfg.cell.name()).as_bytes(),
     )?;
-    println!(
+    say!(
         "trained in {train_seconds:.1} s; k = {k}; silhouette {}; NMI {}; ARI {}",
         fmt_opt(clustering.silhouette),
         fmt_opt(nmi),

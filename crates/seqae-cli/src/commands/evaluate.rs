@@ -72,9 +72,12 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             seconds: start.elapsed().as_secs_f64(),
         };
         if !args.json {
-            println!(
+            say!(
                 "seed {seed}: NMI {:.4}  ARI {:.4}  (loss {:.4}, {:.1} s)",
-                score.nmi, score.ari, score.final_loss, score.seconds
+                score.nmi,
+                score.ari,
+                score.final_loss,
+                score.seconds
             );
         }
         per_seed.push(score);
@@ -100,16 +103,20 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             "per_seed": per_seed,
             "baseline": baseline,
         });
-        println!("{v}");
+        say!("{v}");
     } else {
-        println!(
+        say!(
             "mean over {} seeds: NMI {nmi_mean:.4} ± {nmi_std:.4}  ARI {ari_mean:.4} ± {ari_std:.4}",
             per_seed.len()
         );
         if let Some(b) = &baseline {
-            println!(
+            say!(
                 "k-means on raw values (z-normalised, length {}): NMI {:.4} ± {:.4}  ARI {:.4} ± {:.4}",
-                b.length, b.nmi_mean, b.nmi_std, b.ari_mean, b.ari_std
+                b.length,
+                b.nmi_mean,
+                b.nmi_std,
+                b.ari_mean,
+                b.ari_std
             );
         }
     }

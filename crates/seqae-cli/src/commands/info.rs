@@ -10,14 +10,16 @@ pub fn run(args: &InfoArgs) -> CliResult<()> {
         let mut v = serde_json::to_value(&s).expect("summary serialises");
         v["path"] = args.data.path.display().to_string().into();
         v["class_names"] = set.class_names().to_vec().into();
-        println!("{v}");
+        say!("{v}");
     } else {
-        println!("data        {}", args.data.path.display());
-        println!("sequences   {}", s.n);
-        println!("channels    {}", s.channels);
-        println!(
+        say!("data        {}", args.data.path.display());
+        say!("sequences   {}", s.n);
+        say!("channels    {}", s.channels);
+        say!(
             "length      min {} / median {} / max {}",
-            s.min_len, s.median_len, s.max_len
+            s.min_len,
+            s.median_len,
+            s.max_len
         );
         if s.labels > 0 {
             let names = set.class_names();
@@ -29,11 +31,11 @@ pub fn run(args: &InfoArgs) -> CliResult<()> {
                     .collect(),
                 None => Vec::new(),
             };
-            println!("labels      {}: {}", s.labels, counts.join(", "));
+            say!("labels      {}: {}", s.labels, counts.join(", "));
         } else {
-            println!("labels      none");
+            say!("labels      none");
         }
-        println!("missing     {}", s.missing);
+        say!("missing     {}", s.missing);
     }
     Ok(())
 }

@@ -196,12 +196,28 @@ pub fn embeddings_for(input: &Path, model: Option<&Path>) -> CliResult<Table> {
         Some(dir) => {
             let model = load_model(dir, Backend::default())?;
             let data = DataArgs::plain(input);
-            embed_table(&model, &data.read()?)
+            embed_table(&model, &data.read_for(&model, dir)?)
         }
     }
 }
 
 impl DataArgs {
+    /// Reads the data for `model` (loaded from `model_dir`), refusing a channel count the
+    /// model was not trained on with both paths named.
+    pub fn read_for(&self, model: &SeqAe, model_dir: &Path) -> CliResult<SequenceSet> {
+        let set = self.read()?;
+        if set.channels() != model.channels() {
+            return Err(CliError::Input(format!(
+                "{}: has {} channels, but the model {} was trained on {}",
+                self.path.display(),
+                set.channels(),
+                model_dir.display(),
+                model.channels()
+            )));
+        }
+        Ok(set)
+    }
+
     /// Data at `path` read with default options.
     pub fn plain(path: &Path) -> DataArgs {
         DataArgs {

@@ -53,8 +53,9 @@ pub fn run(args: &PlotArgs) -> CliResult<()> {
             out,
         } => {
             check_writable(&out.out, out.force)?;
-            let model = load_model(model, *backend)?;
-            let set = data.read()?;
+            let dir = model;
+            let model = load_model(dir, *backend)?;
+            let set = data.read_for(&model, dir)?;
             let picked: Vec<usize> = (0..set.len().min((*count).max(1))).collect();
             let subset = set.subset(&picked);
             let rec = model.reconstruct(&subset)?;
@@ -97,7 +98,7 @@ pub fn run(args: &PlotArgs) -> CliResult<()> {
             &out.out
         }
     };
-    println!("wrote {}", out.display());
+    say!("wrote {}", out.display());
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use crate::output::{check_writable, write_atomic};
 /// Runs the command.
 pub fn run(args: &ReconstructArgs) -> CliResult<()> {
     let model = load_model(&args.model, args.backend)?;
-    let set = args.data.read()?;
+    let set = args.data.read_for(&model, &args.model)?;
     let out = &args.out.out;
     let ext = out
         .extension()
@@ -70,11 +70,11 @@ pub fn run(args: &ReconstructArgs) -> CliResult<()> {
         w.into_inner()
             .map_err(|e| CliError::Failed(e.to_string()))?
     };
-    write_atomic(out, &bytes)?;
-    println!("rank  id          error");
+    write_atomic(out, &bytes, args.out.force)?;
+    say!("rank  id          error");
     for (r, &i) in order.iter().take(args.top).enumerate() {
-        println!("{:>4}  {:<10}  {:.6}", r + 1, set.id(i), err[i]);
+        say!("{:>4}  {:<10}  {:.6}", r + 1, set.id(i), err[i]);
     }
-    println!("wrote {} (worst first)", out.display());
+    say!("wrote {} (worst first)", out.display());
     Ok(())
 }

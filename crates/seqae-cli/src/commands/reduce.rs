@@ -15,7 +15,7 @@ pub fn run(args: &ReduceArgs) -> CliResult<()> {
         .fit_transform(&m)
         .map_err(latent)?;
     let mut cumulative = 0.0;
-    println!("component  explained variance  ratio   cumulative");
+    say!("component  explained variance  ratio   cumulative");
     for (j, (v, r)) in model
         .explained_variance()
         .iter()
@@ -23,10 +23,10 @@ pub fn run(args: &ReduceArgs) -> CliResult<()> {
         .enumerate()
     {
         cumulative += r;
-        println!("pc{:<8} {v:>18.6}  {r:>6.4}  {cumulative:>6.4}", j + 1);
+        say!("pc{:<8} {v:>18.6}  {r:>6.4}  {cumulative:>6.4}", j + 1);
     }
     let out = Table::new(table.ids, table.labels, "pc", 1, coords.into_vec());
     out.write(&args.out.out, args.out.force)?;
-    println!("wrote {}", args.out.out.display());
+    say!("wrote {}", args.out.out.display());
     Ok(())
 }

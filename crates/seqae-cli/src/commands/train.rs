@@ -2,6 +2,7 @@
 use crate::args::TrainArgs;
 use crate::commands::plot::loss_chart;
 use crate::error::{CliError, CliResult};
+use seqae_data::atomic::Publish;
 use seqae_model::Fitted;
 use std::path::Path;
 
@@ -10,15 +11,24 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     let set = args.data.read()?;
     check_model_dir(&args.out, args.force)?;
     let fitted = args.model.fit(&set)?;
-    save_model(&fitted, &args.out)?;
-    if let Some(d) = &fitted.diverged {
-        return Err(CliError::Failed(format!(
-            "{d}; the weights of the last good epoch ({}) were saved to {}",
-            d.good_epoch,
-            args.out.display()
-        )));
+    match &fitted.diverged {
+        Some(d) if d.good_epoch == 0 => {
+            return Err(CliError::Failed(format!(
+                "{d}; no epoch finished, so nothing was saved to {}",
+                args.out.display()
+            )));
+        }
+        Some(d) => {
+            save_model(&fitted, &args.out, args.force)?;
+            return Err(CliError::Failed(format!(
+                "{d}; the weights of the last good epoch ({}) were saved to {}",
+                d.good_epoch,
+                args.out.display()
+            )));
+        }
+        None => save_model(&fitted, &args.out, args.force)?,
     }
-    println!(
+    say!(
         "saved {} ({} parameters, {} cell, latent {})",
         args.out.display(),
         fitted.model.num_params(),
@@ -28,16 +38,21 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// Saves the fitted model with its loss curve (`loss.png`) into `dir`, both or neither.
-pub fn save_model(fitted: &Fitted, dir: &Path) -> CliResult<()> {
+/// Saves the fitted model with its loss curve (`loss.png`) into `dir`, both or neither: over
+/// an existing model only with `force` (keeping the other files there), never over a folder
+/// that appeared while training ran.
+pub fn save_model(fitted: &Fitted, dir: &Path, force: bool) -> CliResult<()> {
     let history = fitted.model.history();
     fitted
         .model
-        .save_with(dir, |staged| loss_chart(&staged.join("loss.png"), history))
+        .save_with(dir, Publish::forced(force), |staged| {
+            loss_chart(&staged.join("loss.png"), history)
+        })
 }
 
 /// Refuses to replace an existing model (or any other path) without `--force`.
 pub fn check_model_dir(dir: &Path, force: bool) -> CliResult<()> {
+    crate::output::check_parent(dir)?;
     if dir.exists() && !force {
         return Err(CliError::Input(format!(
             "{}: already exists (pass --force to replace it)",

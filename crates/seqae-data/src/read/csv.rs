@@ -17,12 +17,12 @@ fn load(
     options: &ReadOptions,
     is_header: impl Fn(&[String]) -> bool,
 ) -> Result<Table> {
-    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let text = super::read_text(path)?;
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(options.delimiter.unwrap_or(b','))
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut width: Option<(usize, usize)> = None;
     for record in reader.records() {

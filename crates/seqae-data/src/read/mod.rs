@@ -218,6 +218,66 @@ fn split_rank(path: &Path) -> (String, u8, String) {
     (upper, 1, name)
 }
 
+/// The longest line a text reader accepts. A longer one means the file is not a text data file
+/// (reading `/dev/zero` as `.ts` would otherwise grow memory without limit).
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// Reads a text data file: UTF-8, a leading byte-order mark dropped, no line longer than
+/// [`MAX_LINE_BYTES`] (checked while reading, so an endless line stops there).
+pub fn read_text(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    let (mut line, mut line_start) = (1usize, 0usize);
+    loop {
+        let got = match file.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(got) => got,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(DataError::io(path, e)),
+        };
+        let base = bytes.len();
+        bytes.extend_from_slice(&chunk[..got]);
+        for (i, _) in chunk[..got]
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+        {
+            line += 1;
+            line_start = base + i + 1;
+        }
+        if bytes.len() - line_start > MAX_LINE_BYTES {
+            return Err(DataError::parse(
+                path,
+                Some(line),
+                None,
+                format!(
+                    "line longer than {} MiB: not a text data file?",
+                    MAX_LINE_BYTES >> 20
+                ),
+            ));
+        }
+    }
+    let start = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    bytes.drain(..start);
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let text = e.as_bytes();
+        let line = 1 + text[..at].iter().filter(|b| **b == b'\n').count();
+        DataError::parse(
+            path,
+            Some(line),
+            None,
+            "not UTF-8 text: a binary file, or another text encoding",
+        )
+    })
+}
+
 /// Parses one value cell: a number, or (`?`, `NaN`, empty) as a missing value (`NaN`).
 /// Infinite and out-of-range values are refused.
 pub(crate) fn parse_value(cell: &str) -> std::result::Result<f32, String> {

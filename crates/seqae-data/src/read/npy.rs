@@ -5,15 +5,31 @@ use crate::error::{DataError, Result};
 use crate::sequence::{SequenceSet, SequenceSetBuilder};
 use std::path::Path;
 
-/// Reads an `.npy` file.
+/// Reads an `.npy` file. The header's shape is checked against the file's size before any
+/// data is allocated, so a hostile header cannot exhaust memory.
 pub fn read(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    if bytes.is_empty() {
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| DataError::io(path, e))?;
+    if meta.is_file() && meta.len() == 0 {
         return Err(DataError::file(path, "empty file"));
     }
-    let npy = npyz::NpyFile::new(&bytes[..])
+    let npy = npyz::NpyFile::new(std::io::BufReader::new(file))
         .map_err(|e| DataError::file(path, format!("not a readable .npy file: {e}")))?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let shape: Vec<u64> = npy.shape().to_vec();
+    let dtype = match npy.dtype() {
+        npyz::DType::Plain(t) => t.to_string(),
+        other => format!("{other:?}"),
+    };
+    let item: u64 = match &dtype[1..] {
+        "f4" => 4,
+        "f8" => 8,
+        _ => {
+            return Err(DataError::file(
+                path,
+                format!("dtype {dtype}: expected float32 (<f4) or float64 (<f8)"),
+            ));
+        }
+    };
     let (n, len, channels) = match shape[..] {
         [n, t] => (n, t, 1),
         [n, t, c] => (n, t, c),
@@ -24,24 +40,54 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
             ));
         }
     };
-    let fortran = npy.order() == npyz::Order::Fortran;
-    let dtype = match npy.dtype() {
-        npyz::DType::Plain(t) => t.to_string(),
-        other => format!("{other:?}"),
+    let count = n
+        .checked_mul(len)
+        .and_then(|x| x.checked_mul(channels))
+        .filter(|x| x.checked_mul(item).is_some_and(|b| b <= isize::MAX as u64));
+    let Some(count) = count else {
+        return Err(DataError::file(
+            path,
+            format!("array of shape {shape:?} is larger than any file: corrupt header?"),
+        ));
     };
-    let data: Vec<f32> = match &dtype[1..] {
-        "f4" => npy.into_vec::<f32>(),
-        "f8" => npy
-            .into_vec::<f64>()
-            .map(|v| v.into_iter().map(|x| x as f32).collect()),
-        _ => {
-            return Err(DataError::file(
-                path,
-                format!("dtype {dtype}: expected float32 (<f4) or float64 (<f8)"),
-            ));
+    if meta.is_file() && count * item > meta.len() {
+        return Err(DataError::file(
+            path,
+            format!(
+                "header declares shape {shape:?} ({} bytes of data) but the file has {} bytes",
+                count * item,
+                meta.len()
+            ),
+        ));
+    }
+    let (n, len, channels) = (n as usize, len as usize, channels as usize);
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let truncated =
+        |e: std::io::Error| DataError::file(path, format!("truncated or unreadable data: {e}"));
+    // Pushed one by one (no reservation from the header) so that a stream shorter than its
+    // header ends with an error, not a huge allocation.
+    let mut data: Vec<f32> = Vec::new();
+    if item == 4 {
+        for v in npy
+            .data::<f32>()
+            .map_err(|e| DataError::file(path, e.to_string()))?
+        {
+            data.push(v.map_err(truncated)?);
+        }
+    } else {
+        for v in npy
+            .data::<f64>()
+            .map_err(|e| DataError::file(path, e.to_string()))?
+        {
+            data.push(v.map_err(truncated)? as f32);
         }
     }
-    .map_err(|e| DataError::file(path, format!("truncated or unreadable data: {e}")))?;
+    if data.len() as u64 != count {
+        return Err(DataError::file(
+            path,
+            format!("truncated data: {} of {count} values", data.len()),
+        ));
+    }
     if n == 0 {
         return Err(DataError::file(path, "no sequences (n = 0)"));
     }

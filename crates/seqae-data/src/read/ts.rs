@@ -18,9 +18,23 @@ struct Header {
     target: bool,
 }
 
+/// The header keywords of the format (sktime's writer and aeon's reader).
+const KEYWORDS: [&str; 10] = [
+    "@problemName",
+    "@timeStamps",
+    "@missing",
+    "@univariate",
+    "@dimensions",
+    "@equalLength",
+    "@seriesLength",
+    "@classLabel",
+    "@targetLabel",
+    "@data",
+];
+
 /// Reads a `.ts` file.
 pub fn read(path: &Path) -> Result<SequenceSet> {
-    let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
+    let text = super::read_text(path)?;
     parse(path, &text)
 }
 
@@ -82,7 +96,17 @@ pub fn parse(path: &Path, text: &str) -> Result<SequenceSet> {
                 header.class_labels = Some(rest[1..].iter().map(|s| s.to_string()).collect());
             }
             "@targetlabel" => header.target = flag(&rest)?,
-            _ => {} // @problemName and other descriptive keys
+            "@problemname" | "@timestamps" | "@classlabel" => {}
+            _ => {
+                return Err(err(
+                    no,
+                    Some(key.clone()),
+                    format!(
+                        "unknown header keyword: expected one of {}",
+                        KEYWORDS.join(", ")
+                    ),
+                ));
+            }
         }
     }
     if !found_data {
@@ -145,6 +169,13 @@ pub fn parse(path: &Path, text: &str) -> Result<SequenceSet> {
         // Parse each dimension, then interleave to step-major.
         let mut per_dim: Vec<Vec<f32>> = Vec::with_capacity(dims);
         for (d, part) in parts.iter().enumerate() {
+            if part.trim().is_empty() {
+                return Err(err(
+                    no,
+                    Some(format!("dimension {}", d + 1)),
+                    "empty series: no values before ':'".into(),
+                ));
+            }
             let mut vals = Vec::new();
             for (j, cell) in part.split(',').enumerate() {
                 let field = || Some(format!("dimension {}, value {}", d + 1, j + 1));
@@ -199,6 +230,13 @@ pub fn parse(path: &Path, text: &str) -> Result<SequenceSet> {
             for (t, v) in vals.iter().enumerate() {
                 values[t * dims + d] = *v;
             }
+        }
+        if values.iter().all(|v| v.is_nan()) {
+            return Err(err(
+                no,
+                None,
+                "every value is missing: a sequence needs at least one".into(),
+            ));
         }
         let label = if labelled { label } else { None };
         if let Some(l) = &label

@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Reads a UCR `.tsv` file.
 pub fn read(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
-    let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
+    let text = super::read_text(path)?;
     parse(path, &text, options)
 }
 

@@ -1,0 +1,656 @@
+//! Reliability: a catalogue of bad inputs across formats and commands (each: exit code 2, one
+//! line naming the file and the place, no panic, nothing written), and one regression test per
+//! defect of docs/RELIABILITY.md that a process can show (`--force` keeps the user's files, a
+//! closed standard output, corrupted weights, the built-in demo data, divergence).
+mod common;
+
+use common::{dataset, ok, s, seqae, tiny_model};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// One tiny model for every case that needs one (trained once per test process).
+fn shared_model() -> &'static Path {
+    static MODEL: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, model) = MODEL.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let model = tiny_model(dir.path());
+        (dir, model)
+    });
+    model
+}
+
+/// A `.npy` file: the version-1 header for `descr` and `shape` (as Python writes it), then
+/// `data`.
+fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+fn f32s(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// A copy of the shared model in `dir/name`, changed by `edit`.
+fn model_copy(dir: &Path, name: &str, edit: impl FnOnce(&Path)) -> PathBuf {
+    let copy = dir.join(name);
+    std::fs::create_dir(&copy).unwrap();
+    for entry in std::fs::read_dir(shared_model()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    edit(&copy);
+    copy
+}
+
+/// One bad input: files to create in the input folder, the command (`{in}` is the input
+/// folder, `{out}` an empty output folder, `{model}` the shared model), and a text the one
+/// error line must hold (the file and the place).
+struct Case {
+    name: &'static str,
+    files: Vec<(&'static str, Vec<u8>)>,
+    args: &'static str,
+    needle: &'static str,
+}
+
+fn case(
+    name: &'static str,
+    files: Vec<(&'static str, &[u8])>,
+    args: &'static str,
+    needle: &'static str,
+) -> Case {
+    Case {
+        name,
+        files: files.into_iter().map(|(n, b)| (n, b.to_vec())).collect(),
+        args,
+        needle,
+    }
+}
+
+fn catalogue() -> Vec<Case> {
+    let ts = |body: &'static str| vec![("bad.ts", body.as_bytes())];
+    let tsv = |body: &'static str| vec![("bad.tsv", body.as_bytes())];
+    let csv = |body: &'static str| vec![("bad.csv", body.as_bytes())];
+    let info = "info {in}/bad.ts";
+    let mut cases = vec![
+        // .ts
+        case(
+            "ts value",
+            ts("@data\n1,2,x\n"),
+            info,
+            "bad.ts:2: dimension 1, value 3",
+        ),
+        case(
+            "ts no @data",
+            ts("@problemName x\n"),
+            info,
+            "bad.ts: no @data line",
+        ),
+        case(
+            "ts unknown keyword",
+            ts("@seriesLenth 3\n@data\n1,2,3\n"),
+            info,
+            "bad.ts:1: @serieslenth: unknown header keyword",
+        ),
+        case(
+            "ts empty series",
+            ts("@classLabel true 1\n@data\n:1\n"),
+            info,
+            "bad.ts:3: dimension 1: empty series",
+        ),
+        case(
+            "ts dimensions change",
+            ts("@data\n1,2:3,4\n5,6\n"),
+            info,
+            "bad.ts:3: 1 dimensions, but earlier lines have 2",
+        ),
+        case(
+            "ts dimension lengths",
+            ts("@data\n1,2:3\n"),
+            info,
+            "bad.ts:2: dimension 2: 1 values",
+        ),
+        case(
+            "ts equal length broken",
+            ts("@equalLength true\n@data\n1,2\n1,2,3\n"),
+            info,
+            "bad.ts:4: length 3, but line 3",
+        ),
+        case(
+            "ts series length",
+            ts("@equalLength true\n@seriesLength 3\n@data\n1,2\n"),
+            info,
+            "bad.ts:4: length 2, but the header declares @seriesLength 3",
+        ),
+        case(
+            "ts undeclared label",
+            ts("@classLabel true a b\n@data\n1,2:c\n"),
+            info,
+            "bad.ts:3: class label: label 'c'",
+        ),
+        case(
+            "ts missing forbidden",
+            ts("@missing false\n@data\n1,?,3\n"),
+            info,
+            "bad.ts:3: dimension 1, value 2: missing value",
+        ),
+        case(
+            "ts time stamps",
+            ts("@timeStamps true\n@data\n(1,2)\n"),
+            info,
+            "bad.ts:1: @timestamps: time-stamped",
+        ),
+        case("ts empty file", ts(""), info, "bad.ts: empty file"),
+        case(
+            "ts infinite",
+            ts("@data\n1,inf\n"),
+            info,
+            "bad.ts:2: dimension 1, value 2: value 'inf' is infinite",
+        ),
+        case(
+            "ts all missing",
+            ts("@data\n?,?\n"),
+            info,
+            "bad.ts:2: every value is missing",
+        ),
+        case(
+            "ts univariate conflict",
+            ts("@univariate true\n@dimensions 2\n@data\n1\n"),
+            info,
+            "bad.ts: header says @univariate true but @dimensions 2",
+        ),
+        case(
+            "ts bad flag",
+            ts("@missing maybe\n@data\n1\n"),
+            info,
+            "bad.ts:1: @missing: expected true or false",
+        ),
+        case(
+            "ts no label",
+            ts("@classLabel true a\n@data\n1,2\n"),
+            info,
+            "bad.ts:3: expected values followed by ':'",
+        ),
+        case(
+            "ts not utf-8",
+            vec![("bad.ts", b"@data\n1,\xff\xfe\n")],
+            info,
+            "bad.ts:2: not UTF-8 text",
+        ),
+        case(
+            "ts text before header",
+            ts("hello\n@data\n1\n"),
+            info,
+            "bad.ts:1: expected a header line",
+        ),
+        case(
+            "ts dimensions 0",
+            ts("@dimensions 0\n@data\n1\n"),
+            info,
+            "bad.ts: @dimensions 0",
+        ),
+        // .tsv
+        case(
+            "tsv value",
+            tsv("1\t0.5\tabc\n"),
+            "info {in}/bad.tsv",
+            "bad.tsv:1: column 3: expected a number, found 'abc'",
+        ),
+        case(
+            "tsv empty label",
+            tsv("\t1\t2\n"),
+            "info {in}/bad.tsv",
+            "bad.tsv:1: column 1 (label): empty class label",
+        ),
+        case(
+            "tsv missing inside",
+            tsv("1\t1\tNaN\t2\n"),
+            "info {in}/bad.tsv",
+            "bad.tsv:1",
+        ),
+        case(
+            "tsv too large",
+            tsv("1\t1\t1e39\n"),
+            "info {in}/bad.tsv",
+            "bad.tsv:1: column 3: value '1e39' is infinite or too large",
+        ),
+        // .csv
+        case(
+            "csv value",
+            csv("a,b\n1,x\n"),
+            "info {in}/bad.csv",
+            "bad.csv:2",
+        ),
+        case(
+            "csv ragged",
+            csv("1,2,3\n4,5\n"),
+            "info {in}/bad.csv",
+            "bad.csv:2: 2 fields, but line 1 has 3",
+        ),
+        case(
+            "csv no rows",
+            csv("\n\n"),
+            "info {in}/bad.csv",
+            "bad.csv: empty file",
+        ),
+        case(
+            "csv unknown label column",
+            csv("id,x,y\na,1,2\n"),
+            "info {in}/bad.csv --label-column nosuch",
+            "nosuch",
+        ),
+        case(
+            "csv long time",
+            csv("id,time,x\na,1,2\na,x,3\n"),
+            "info {in}/bad.csv --format csv-long",
+            "bad.csv:3",
+        ),
+        // .npy
+        case(
+            "npy shape overflow",
+            vec![("bad.npy", &npy("<f4", "(4294967296, 4294967296, 1)", &[]))],
+            "info {in}/bad.npy",
+            "bad.npy: array of shape [4294967296, 4294967296, 1] is larger than any file",
+        ),
+        case(
+            "npy shape beyond file",
+            vec![("bad.npy", &npy("<f4", "(65536, 65536, 2)", &[0; 64]))],
+            "info {in}/bad.npy",
+            "bad.npy: header declares shape [65536, 65536, 2]",
+        ),
+        case(
+            "npy truncated",
+            vec![("bad.npy", &npy("<f4", "(10, 5)", &[0; 20]))],
+            "info {in}/bad.npy",
+            "bad.npy: header declares shape [10, 5] (200 bytes of data)",
+        ),
+        case(
+            "npy integer dtype",
+            vec![("bad.npy", &npy("<i4", "(2, 2)", &[0; 16]))],
+            "info {in}/bad.npy",
+            "bad.npy: dtype <i4",
+        ),
+        case(
+            "npy one dimension",
+            vec![("bad.npy", &npy("<f4", "(4,)", &[0; 16]))],
+            "info {in}/bad.npy",
+            "bad.npy: array of shape [4]",
+        ),
+        case(
+            "npy not npy",
+            vec![("bad.npy", b"hello world, not an array")],
+            "info {in}/bad.npy",
+            "bad.npy: not a readable .npy file",
+        ),
+        case(
+            "npy missing inside",
+            vec![(
+                "bad.npy",
+                &npy("<f4", "(1, 3)", &f32s(&[1.0, f32::NAN, 2.0])),
+            )],
+            "info {in}/bad.npy",
+            "bad.npy: element [0, 1, 0]: missing value",
+        ),
+        case(
+            "npy no sequences",
+            vec![("bad.npy", &npy("<f4", "(0, 3)", &[]))],
+            "info {in}/bad.npy",
+            "bad.npy: no sequences",
+        ),
+        case(
+            "npy infinite",
+            vec![(
+                "bad.npy",
+                &npy("<f4", "(1, 2)", &f32s(&[1.0, f32::INFINITY])),
+            )],
+            "info {in}/bad.npy",
+            "bad.npy: element [0, 1, 0]: infinite value",
+        ),
+        // files and folders
+        case(
+            "unknown extension",
+            vec![("x.xlsx", b"1,2")],
+            "info {in}/x.xlsx",
+            "x.xlsx: unknown file type",
+        ),
+        case(
+            "missing file",
+            vec![],
+            "info {in}/none.ts",
+            "none.ts: No such file",
+        ),
+        case(
+            "empty folder",
+            vec![],
+            "info {in}",
+            "folder holds no dataset file",
+        ),
+        case(
+            "folder channels differ",
+            vec![("a.ts", b"@data\n1,2\n"), ("b.ts", b"@data\n1,2:3,4\n")],
+            "info {in}",
+            "b.ts: has 2 channels but",
+        ),
+        case(
+            "folder labelled and not",
+            vec![
+                ("a.ts", b"@classLabel true x\n@data\n1,2:x\n"),
+                ("b.ts", b"@data\n1,2\n"),
+            ],
+            "info {in}",
+            "b.ts: is unlabelled but",
+        ),
+        // commands on models and tables
+        case(
+            "embed channels",
+            vec![("two.ts", b"@data\n1,2:3,4\n")],
+            "embed {model} {in}/two.ts --out {out}/e.csv",
+            "two.ts: has 2 channels, but the model",
+        ),
+        case(
+            "embed no model",
+            vec![("x.ts", b"@data\n1,2\n")],
+            "embed {in}/x.ts {in}/x.ts --out {out}/e.csv",
+            "x.ts: not a seqae model",
+        ),
+        case(
+            "cluster folder",
+            vec![],
+            "cluster {in} --out {out}/c.csv",
+            "is a folder: expected a table file",
+        ),
+        case(
+            "cluster txt",
+            vec![("e.txt", b"1,2\n")],
+            "cluster {in}/e.txt --out {out}/c.csv",
+            "e.txt: unknown input table type",
+        ),
+        case(
+            "cluster k-max 1",
+            vec![("e.csv", b"id,z0\na,1\nb,2\nc,3\n")],
+            "cluster {in}/e.csv --k-max 1 --out {out}/c.csv",
+            "--k-max 1",
+        ),
+        case(
+            "cluster bad table value",
+            vec![("e.csv", b"id,z0\na,1\nb,x\n")],
+            "cluster {in}/e.csv --out {out}/c.csv",
+            "e.csv:3: column 'z0'",
+        ),
+        case(
+            "train extreme minmax",
+            vec![("big.ts", b"@data\n3e38,-3e38,1\n3e38,2,1\n")],
+            "train {in}/big.ts --normalize minmax --out {out}/m",
+            "channel 1 do not fit in f32",
+        ),
+        case(
+            "train missing folder",
+            vec![],
+            "train {in}/../../no/data.ts --out {out}/a/b/m",
+            "data.ts",
+        ),
+        case(
+            "train out folder missing",
+            vec![("x.ts", b"@data\n1,2\n")],
+            "train {in}/x.ts --out {out}/a/b/m",
+            "folder",
+        ),
+        case(
+            "embed out folder missing",
+            vec![],
+            "embed {model} {in}/../../no.ts --out {out}/a/e.csv",
+            "no.ts",
+        ),
+        case(
+            "reconstruct out type",
+            vec![("x.ts", b"@data\n1,2\n")],
+            "reconstruct {model} {in}/x.ts --out {out}/r.txt",
+            "r.txt: unknown output type",
+        ),
+    ];
+    cases.push(case(
+        "endless line",
+        vec![],
+        "info {in}/zero.ts",
+        "zero.ts:1: line longer than 64 MiB",
+    ));
+    cases
+}
+
+/// Runs one case in fresh folders and checks everything the catalogue promises.
+fn run_case(c: &Case, model: &Path) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("in"), dir.path().join("out"));
+    std::fs::create_dir(&input).unwrap();
+    std::fs::create_dir(&out).unwrap();
+    for (name, bytes) in &c.files {
+        std::fs::write(input.join(name), bytes).unwrap();
+    }
+    if c.name == "endless line" {
+        std::os::unix::fs::symlink("/dev/zero", input.join("zero.ts")).unwrap();
+    }
+    let args: Vec<String> = c
+        .args
+        .split(' ')
+        .map(|a| {
+            a.replace("{in}", s(&input))
+                .replace("{out}", s(&out))
+                .replace("{model}", s(model))
+        })
+        .collect();
+    let output = Command::new(env!("CARGO_BIN_EXE_seqae"))
+        .args(&args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    let mut problems = Vec::new();
+    if output.status.code() != Some(2) {
+        problems.push(format!("exit code {:?}", output.status.code()));
+    }
+    if lines.len() != 1 || !lines[0].starts_with("seqae: error: ") {
+        problems.push(format!("not one error line: {stderr:?}"));
+    }
+    if !stderr.contains(c.needle) {
+        problems.push(format!("no '{}' in {stderr:?}", c.needle));
+    }
+    let written: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    if !written.is_empty() {
+        problems.push(format!(
+            "left {} entries in the output folder",
+            written.len()
+        ));
+    }
+    let extra = std::fs::read_dir(&input).unwrap().count()
+        - c.files.len()
+        - usize::from(c.name == "endless line");
+    if extra != 0 {
+        problems.push(format!("left {extra} entries in the input folder"));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}: {}", c.name, problems.join("; ")))
+    }
+}
+
+#[test]
+fn every_bad_input_exits_2_with_one_line_and_leaves_nothing() {
+    let model = shared_model();
+    let cases = catalogue();
+    assert!(cases.len() >= 40, "the catalogue has {} cases", cases.len());
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| run_case(c, model).err())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn corrupted_or_mismatched_weights_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let flipped = model_copy(dir.path(), "flipped", |m| {
+        let path = m.join("weights.bpk");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let mid = bytes.len() / 2;
+        for b in &mut bytes[mid..mid + 16] {
+            *b ^= 0x55;
+        }
+        std::fs::write(&path, bytes).unwrap();
+    });
+    let out = dir.path().join("e.csv");
+    let run = |model: &Path| seqae(&["embed", s(model), &dataset("Chinatown20"), "--out", s(&out)]);
+    let o = run(&flipped);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("weights.bpk") && err.contains("checksum mismatch"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // A config that no longer matches the weights: one short line, not every tensor shape.
+    let reshaped = model_copy(dir.path(), "reshaped", |m| {
+        let path = m.join("config.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("\"hidden\": 8", "\"hidden\": 9")).unwrap();
+    });
+    let o = run(&reshaped);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("do not fit the architecture"), "{err}");
+    assert!(err.lines().count() == 1 && err.len() < 400, "{err}");
+}
+
+#[test]
+fn force_replaces_only_what_seqae_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    std::fs::write(model.join("notes.txt"), "mine").unwrap();
+    let before = std::fs::read(model.join("weights.bpk")).unwrap();
+    ok(&[
+        "train",
+        &dataset("Chinatown20"),
+        "--out",
+        s(&model),
+        "--epochs",
+        "2",
+        "--hidden",
+        "8",
+        "--latent",
+        "4",
+        "--seed",
+        "7",
+        "--force",
+        "--quiet",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(model.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_ne!(std::fs::read(model.join("weights.bpk")).unwrap(), before);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["model"], "nothing beside the model");
+}
+
+#[test]
+fn a_closed_standard_output_still_writes_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let emb = dir.path().join("emb.csv");
+    ok(&[
+        "embed",
+        s(shared_model()),
+        &dataset("Chinatown20"),
+        "--out",
+        s(&emb),
+    ]);
+    let clusters = dir.path().join("c.csv");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seqae"))
+        .args(["cluster", s(&emb), "--k", "auto", "--out", s(&clusters)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before anything is printed
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(clusters.is_file(), "c.csv was not written");
+}
+
+#[test]
+fn the_demo_data_is_built_in() {
+    // Run from a folder with no datasets/ beside it: the demo still has its data.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_seqae"))
+        .args(["demo", "--out", "r", "--epochs", "1", "--hidden", "8", "-q"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let summary = std::fs::read_to_string(dir.path().join("r/summary.json")).unwrap();
+    assert!(summary.contains("BasicMotions (built in)"), "{summary}");
+    let embeddings = std::fs::read_to_string(dir.path().join("r/embeddings.csv")).unwrap();
+    assert_eq!(embeddings.lines().count(), 81, "80 sequences and a header");
+}
+
+#[test]
+fn divergence_exits_1_and_saves_only_a_finished_epoch() {
+    // The first update already overflows: no epoch finished, so nothing is saved (the model
+    // tests check that a later divergence keeps the last good epoch's weights).
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    let out = seqae(&[
+        "train",
+        &dataset("Chinatown20"),
+        "--out",
+        s(&model),
+        "--lr",
+        "1e30",
+        "--clip",
+        "0",
+        "--normalize",
+        "none",
+        "--epochs",
+        "5",
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    if err.contains("nothing was saved") {
+        assert!(!model.exists());
+    } else {
+        assert!(err.contains("were saved to"), "{err}");
+        let emb = dir.path().join("e.csv");
+        ok(&[
+            "embed",
+            s(&model),
+            &dataset("Chinatown20"),
+            "--out",
+            s(&emb),
+        ]);
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        usize::from(model.exists())
+    );
+}
