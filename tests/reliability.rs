@@ -410,6 +410,12 @@ fn catalogue() -> Vec<Case> {
             "no.ts",
         ),
         case(
+            "train model too large",
+            vec![("x.ts", b"@data\n1,2\n")],
+            "train {in}/x.ts --hidden 100000 --out {out}/m",
+            "--hidden 100000 --layers 1 --latent 32: up to",
+        ),
+        case(
             "reconstruct out type",
             vec![("x.ts", b"@data\n1,2\n")],
             "reconstruct {model} {in}/x.ts --out {out}/r.txt",
@@ -653,4 +659,113 @@ fn divergence_exits_1_and_saves_only_a_finished_epoch() {
         std::fs::read_dir(dir.path()).unwrap().count(),
         usize::from(model.exists())
     );
+}
+
+/// Starts `seqae train` on GunPoint into `out`, waits until its first checkpoint is
+/// published, and returns the running process.
+fn train_until_checkpoint(out: &Path, extra: &[&str]) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seqae"))
+        .args(["train", &dataset("GunPoint"), "--out", s(out), "--quiet"])
+        .args(["--checkpoint-secs", "0"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !out.join("training.json").is_file() {
+        assert!(child.try_wait().unwrap().is_none(), "training ended early");
+        assert!(start.elapsed().as_secs() < 120, "no checkpoint appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
+
+#[test]
+fn kill_9_then_resume_ends_with_the_uninterrupted_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let epochs = ["--epochs", "30"];
+    let full = dir.path().join("full");
+    let gunpoint = dataset("GunPoint");
+    let mut args = vec!["train", &gunpoint, "--out", s(&full), "--quiet"];
+    args.extend(epochs);
+    ok(&args);
+    let part = dir.path().join("part");
+    let mut child = train_until_checkpoint(&part, &epochs);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(part.join("training.json")).unwrap())
+            .unwrap();
+    let killed_at = state["epoch"].as_u64().unwrap();
+    assert!(running && killed_at < 30, "killed after epoch {killed_at}");
+    // What the kill left is a loadable model.
+    ok(&[
+        "embed",
+        s(&part),
+        &gunpoint,
+        "--out",
+        s(&dir.path().join("mid.csv")),
+    ]);
+    let mut again = vec!["train", &gunpoint, "--out", s(&part), "--quiet", "--resume"];
+    again.extend(epochs);
+    ok(&again);
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    ok(&["embed", s(&full), &gunpoint, "--out", s(&a)]);
+    ok(&["embed", s(&part), &gunpoint, "--out", s(&b)]);
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        std::fs::read(&b).unwrap(),
+        "embeddings differ"
+    );
+    assert_eq!(
+        std::fs::read_to_string(full.join("history.json")).unwrap(),
+        std::fs::read_to_string(part.join("history.json")).unwrap()
+    );
+    assert!(
+        !part.join("training.json").exists(),
+        "the finished model keeps no checkpoint"
+    );
+    // A checkpoint of other settings is refused.
+    let other = train_until_checkpoint(&dir.path().join("other"), &epochs);
+    let mut other = other;
+    other.kill().unwrap();
+    other.wait().unwrap();
+    let o = seqae(&[
+        "train",
+        &gunpoint,
+        "--out",
+        s(&dir.path().join("other")),
+        "--resume",
+        "--epochs",
+        "31",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("other training settings"));
+}
+
+#[test]
+fn sigint_and_sigterm_keep_the_last_epoch_and_exit_128_plus_the_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let out = dir.path().join(format!("m{code}"));
+        let child = train_until_checkpoint(&out, &["--epochs", "500"]);
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let done = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(code), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("holds the checkpoint of the last finished epoch"),
+            "{err}"
+        );
+        let emb = dir.path().join(format!("e{code}.csv"));
+        ok(&["embed", s(&out), &dataset("GunPoint"), "--out", s(&emb)]);
+    }
 }

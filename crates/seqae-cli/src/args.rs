@@ -250,12 +250,21 @@ pub struct ModelArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Output model directory (config.json, weights.bpk, history.json, loss.png).
+    /// Output model directory (config.json, weights.bpk, history.json, loss.png). While
+    /// training it holds the checkpoint of the last finished epoch.
     #[arg(long, short, value_name = "MODEL")]
     pub out: PathBuf,
-    /// Replace an existing model directory.
+    /// Replace an existing model directory (only the files seqae wrote there).
     #[arg(long)]
     pub force: bool,
+    /// Continue from the checkpoint in --out (the same command, interrupted): the result is
+    /// the model an uninterrupted run would have made.
+    #[arg(long)]
+    pub resume: bool,
+    /// Least seconds between two checkpoints (0: after every epoch; the last epoch always
+    /// writes one).
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    pub checkpoint_secs: f64,
     #[command(flatten)]
     pub model: ModelArgs,
 }

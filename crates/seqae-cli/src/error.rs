@@ -8,6 +8,13 @@ pub enum CliError {
     Input(String),
     /// The work failed for another reason (e.g. training diverged): exit code 1.
     Failed(String),
+    /// A signal stopped the work (what was saved is said): exit code 128 + the signal.
+    Interrupted {
+        /// What happened and what was kept.
+        message: String,
+        /// The signal's number.
+        signal: i32,
+    },
 }
 
 impl CliError {
@@ -16,6 +23,7 @@ impl CliError {
         match self {
             CliError::Input(_) => 2,
             CliError::Failed(_) => 1,
+            CliError::Interrupted { signal, .. } => crate::signals::exit_code(*signal),
         }
     }
 }
@@ -24,6 +32,7 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Input(m) | CliError::Failed(m) => f.write_str(m),
+            CliError::Interrupted { message, .. } => f.write_str(message),
         }
     }
 }

@@ -16,6 +16,7 @@ mod args;
 mod commands;
 mod error;
 mod output;
+mod signals;
 mod table;
 
 use clap::Parser;
@@ -35,7 +36,8 @@ pub fn main() -> ExitCode {
     match commands::run(&cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("seqae: error: {e}");
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "seqae: error: {e}");
             ExitCode::from(e.exit_code())
         }
     }

@@ -138,36 +138,47 @@ impl SeqAe {
                 ),
             });
         }
-        let mut model = SeqAe::new(&file.model, file.channels, file.normalizer, backend, 0)?;
-        let weights = dir.join(&file.weights);
-        if let Some(want) = &file.weights_sha256 {
-            let found = sha256_of(&weights)?;
-            if &found != want {
-                return Err(ModelError::Weights {
-                    path: weights,
-                    message: format!(
-                        "checksum mismatch (SHA-256 {found}, {CONFIG_FILE} says {want}): the file is corrupt or was replaced"
-                    ),
-                });
-            }
-        }
-        let record = ModuleRecord::load(&weights).map_err(|e| ModelError::Weights {
-            path: weights.clone(),
-            message: e.to_string(),
-        })?;
-        model.net = model
-            .net
-            .try_load_record(record)
-            .map_err(|e| ModelError::Weights {
-                path: weights.clone(),
-                message: format!(
-                    "they do not fit the architecture in {CONFIG_FILE} ({})",
-                    first_words(&e.to_string(), 160)
-                ),
-            })?;
+        let mut model = SeqAe::new(
+            &file.model,
+            file.channels,
+            file.normalizer.clone(),
+            backend,
+            0,
+        )?;
+        model.net = load_weights(model.net, dir, &file)?;
         model.history = read_history(dir)?;
         Ok(model)
     }
+}
+
+/// Loads the weights file of the model directory `dir` (described by `file`, its
+/// `config.json`) into `net`, after checking the file's checksum. The parameters keep the
+/// ids stored with the weights, so that optimiser state saved beside them applies.
+pub(crate) fn load_weights(net: AutoEncoder, dir: &Path, file: &ModelFile) -> Result<AutoEncoder> {
+    let weights = dir.join(&file.weights);
+    if let Some(want) = &file.weights_sha256 {
+        let found = sha256_of(&weights)?;
+        if &found != want {
+            return Err(ModelError::Weights {
+                path: weights,
+                message: format!(
+                    "checksum mismatch (SHA-256 {found}, {CONFIG_FILE} says {want}): the file is corrupt or was replaced"
+                ),
+            });
+        }
+    }
+    let record = ModuleRecord::load(&weights).map_err(|e| ModelError::Weights {
+        path: weights.clone(),
+        message: e.to_string(),
+    })?;
+    net.try_load_record(record)
+        .map_err(|e| ModelError::Weights {
+            path: weights.clone(),
+            message: format!(
+                "they do not fit the architecture in {CONFIG_FILE} ({})",
+                first_words(&e.to_string(), 160)
+            ),
+        })
 }
 
 /// Reads and checks `config.json` of a model directory.
@@ -241,7 +252,7 @@ fn sha256_of(path: &Path) -> Result<String> {
 }
 
 /// Writes `value` as pretty JSON with a final newline (synced to disk).
-fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let mut json = serde_json::to_string_pretty(value).expect("model metadata serialises");
     json.push('\n');
     seqae_data::atomic::write_bytes(path, json.as_bytes()).map_err(|e| ModelError::io(path, e))

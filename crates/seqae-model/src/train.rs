@@ -2,6 +2,7 @@
 //! validation split with early stopping and a plateau schedule, and divergence detection.
 //! The loop is split into one epoch ([`Session::epoch`]), the validation pass
 //! ([`Session::validate`]) and the early-stopping and schedule state ([`Stopping`]).
+use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::module::Module;
@@ -10,11 +11,13 @@ use burn::tensor::Device;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use seqae_data::atomic::Publish;
 use seqae_data::{BatchOptions, Normalizer, SequenceSet};
 
 use crate::autoencoder::AutoEncoder;
 use crate::backend::Backend;
 use crate::batch::DeviceBatch;
+use crate::checkpoint;
 use crate::config::{ModelConfig, Plateau, TrainConfig};
 use crate::error::{ModelError, Result};
 use crate::fused::RunOptions;
@@ -29,6 +32,8 @@ use crate::tensor::scalar;
 const SPLIT_SALT: u64 = 0x5EA0_5A17;
 /// Salt of the augmentations' RNG (its own stream: the reconstruction objective draws none).
 const AUGMENT_SALT: u64 = 0xA06_3E47;
+/// Salt of each epoch's RNG for dropout and teacher forcing.
+const EPOCH_SALT: u64 = 0xE90C_4D5E;
 /// Relative improvement that counts for early stopping and the plateau schedule.
 const MIN_IMPROVEMENT: f64 = 1e-4;
 
@@ -43,6 +48,9 @@ pub struct Fitted {
     pub model: SeqAe,
     /// Where the fit stopped because the loss was no longer finite, if it did.
     pub diverged: Option<Divergence>,
+    /// When [`Trainer::stop_when`] stopped the fit: the last finished epoch, whose weights the
+    /// model holds (0: none finished, the model holds the initial weights).
+    pub interrupted: Option<usize>,
 }
 
 /// Fits a sequence autoencoder: the architecture, the training settings, where it runs, and
@@ -68,6 +76,23 @@ pub struct Trainer<'a> {
     pub run: RunOptions,
     on_epoch: Callback<'a, EpochReport>,
     on_batch: Callback<'a, BatchReport>,
+    stop: Option<Box<dyn FnMut() -> bool + 'a>>,
+    checkpoint: Option<Checkpointing>,
+}
+
+/// Where and how [`Trainer::checkpoint`] writes checkpoints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpointing {
+    /// The model directory that holds the checkpoint (and, after the fit, the model).
+    pub dir: PathBuf,
+    /// Continue from a checkpoint in `dir` if there is one.
+    pub resume: bool,
+    /// Whether the first checkpoint may replace what is in `dir` (`--force`); otherwise it
+    /// fails if `dir` exists by then (unless it is the checkpoint resumed from).
+    pub replace: bool,
+    /// The least time between two checkpoints: an epoch that ends sooner after the last one
+    /// writes none (zero: every epoch). The last epoch always writes one.
+    pub every: std::time::Duration,
 }
 
 impl Default for Trainer<'_> {
@@ -97,6 +122,8 @@ impl<'a> Trainer<'a> {
             run: RunOptions::default(),
             on_epoch: None,
             on_batch: None,
+            stop: None,
+            checkpoint: None,
         }
     }
 
@@ -124,6 +151,24 @@ impl<'a> Trainer<'a> {
         self
     }
 
+    /// Asks `f` after each batch whether to stop (Ctrl-C, a deadline): when it says so the
+    /// fit ends at once with the weights of the last finished epoch and
+    /// [`Fitted::interrupted`] set.
+    pub fn stop_when(mut self, f: impl FnMut() -> bool + 'a) -> Self {
+        self.stop = Some(Box::new(f));
+        self
+    }
+
+    /// Publishes a checkpoint into the model directory `options.dir` after every epoch
+    /// ([`crate::checkpoint`]); with `options.resume`, a fit whose directory holds a checkpoint
+    /// of the same settings and data continues from it and ends with the same model as an
+    /// uninterrupted fit (a checkpoint of other settings or data is an error; no checkpoint
+    /// starts afresh).
+    pub fn checkpoint(mut self, options: Checkpointing) -> Self {
+        self.checkpoint = Some(options);
+        self
+    }
+
     /// Fits a model on `set`: normalisation fitted on the training part, weights and all
     /// random draws from `train.seed`, Adam (epsilon 1e-8), gradients scaled to a global norm
     /// of at most `train.clip_norm`. A NaN or infinite loss or gradient norm ends the fit
@@ -140,14 +185,50 @@ impl<'a> Trainer<'a> {
         let train = &self.train;
         let epochs = train.epochs_for(session.history.train_size);
         let mut stopping = Stopping::new(train);
-        let mut last_good = (0usize, net.clone());
+        let digest = self
+            .checkpoint
+            .as_ref()
+            .map(|_| checkpoint::data_digest(set));
+        let mut first = 1;
+        let mut publish = match &self.checkpoint {
+            Some(c) if c.replace => Publish::Replace,
+            _ => Publish::New,
+        };
+        if let (Some(c), Some(digest)) = (self.checkpoint.as_ref().filter(|c| c.resume), &digest) {
+            let optim = std::mem::replace(&mut session.optim, new_optimizer());
+            let fresh = net.clone();
+            match checkpoint::read(&c.dir, &session.model, train, digest, fresh, optim)? {
+                Some(r) => {
+                    net = r.net;
+                    session.optim = r.optim;
+                    session.history = r.history;
+                    session.lr = r.state.lr;
+                    stopping.restore(&r.state.stopping, r.best);
+                    first = r.state.epoch + 1;
+                    publish = Publish::Replace;
+                    if session.history.stopped_early {
+                        first = epochs + 1;
+                    }
+                }
+                None => session.optim = new_optimizer(),
+            }
+        }
+        let mut last_good = (first - 1, net.clone());
         let start = Instant::now();
-        for epoch in 1..=epochs {
-            let (next, outcome) = session.epoch(net, epoch, epochs, &mut self.on_batch)?;
+        let mut last_checkpoint = start;
+        for epoch in first..=epochs {
+            let (next, outcome) =
+                session.epoch(net, epoch, epochs, &mut self.on_batch, &mut self.stop)?;
             net = next;
             let train_loss = match outcome {
-                Ok(loss) => loss,
-                Err(d) => return Ok(session.diverged(d, last_good, &stopping)),
+                EpochEnd::Done(loss) => loss,
+                EpochEnd::Diverged(d) => return Ok(session.diverged(d, last_good, &stopping)),
+                EpochEnd::Stopped => {
+                    session.history.best_epoch = stopping.best_epoch;
+                    let mut fitted = session.finish(&last_good.1, None);
+                    fitted.interrupted = Some(last_good.0);
+                    return Ok(fitted);
+                }
             };
             let val_loss = session.validate(&net)?;
             let lr = session.lr;
@@ -175,8 +256,36 @@ impl<'a> Trainer<'a> {
                 return Ok(session.diverged(d, last_good, &stopping));
             }
             last_good = (epoch, net.clone());
-            if stopping.update(monitored, epoch, &net, &mut session.lr) {
+            let stop = stopping.update(monitored, epoch, &net, &mut session.lr);
+            if stop {
                 session.history.stopped_early = epoch < epochs;
+            }
+            let due =
+                |c: &Checkpointing| stop || epoch == epochs || last_checkpoint.elapsed() >= c.every;
+            if let (Some(c), Some(digest)) = (self.checkpoint.as_ref().filter(|c| due(c)), &digest)
+            {
+                session.history.best_epoch = stopping.best_epoch;
+                let state = checkpoint::TrainingState {
+                    epoch,
+                    lr: session.lr,
+                    stopping: stopping.state(),
+                    model: session.model.clone(),
+                    train: train.clone(),
+                    data: digest.clone(),
+                };
+                let snapshot = session.snapshot(&net);
+                checkpoint::write(
+                    &c.dir,
+                    publish,
+                    &snapshot,
+                    &state,
+                    &session.optim,
+                    stopping.best_net.as_ref(),
+                )?;
+                publish = Publish::Replace;
+                last_checkpoint = Instant::now();
+            }
+            if stop {
                 break;
             }
         }
@@ -251,7 +360,7 @@ impl<'c> Session<'c> {
             plain: backend.device(),
             rng,
             augment_rng: StdRng::seed_from_u64(train.seed ^ AUGMENT_SALT),
-            optim: AdamConfig::new().with_epsilon(1e-8).init(),
+            optim: new_optimizer(),
             lr: train.lr,
             batches: 0,
             history: History {
@@ -271,7 +380,8 @@ impl<'c> Session<'c> {
         epoch: usize,
         epochs: usize,
         on_batch: &mut Callback<'_, BatchReport>,
-    ) -> Result<(AutoEncoder, std::result::Result<f64, Divergence>)> {
+        stop: &mut Option<Box<dyn FnMut() -> bool + '_>>,
+    ) -> Result<(AutoEncoder, EpochEnd)> {
         let opts = BatchOptions {
             batch_size: self.train.batch_size,
             shuffle: true,
@@ -279,6 +389,15 @@ impl<'c> Session<'c> {
             seed: self.train.seed,
         };
         let plan = opts.plan(&self.train_set, epoch as u64 - 1)?;
+        // Each epoch's draws (dropout, teacher forcing, augmentations) come from streams seeded
+        // by the seed and the epoch, so that a resumed fit draws what an uninterrupted one does.
+        let stream = |salt: u64| {
+            StdRng::seed_from_u64(
+                self.train.seed ^ salt ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            )
+        };
+        self.rng = stream(EPOCH_SALT);
+        self.augment_rng = stream(AUGMENT_SALT);
         self.batches = plan.len();
         let (mut sum, mut total) = (0.0f64, 0.0f64);
         for (k, idx) in plan.iter().enumerate() {
@@ -313,7 +432,7 @@ impl<'c> Session<'c> {
                     loss: if value.is_finite() { norm } else { value },
                     good_epoch: 0,
                 };
-                return Ok((net, Err(d)));
+                return Ok((net, EpochEnd::Diverged(d)));
             }
             if let Some(max) = self.train.clip_norm
                 && norm > max
@@ -332,8 +451,14 @@ impl<'c> Session<'c> {
                     loss: value,
                 });
             }
+            if stop.as_mut().is_some_and(|f| f()) {
+                return Ok((net, EpochEnd::Stopped));
+            }
         }
-        Ok((net, Ok(if total > 0.0 { sum / total } else { 0.0 })))
+        Ok((
+            net,
+            EpochEnd::Done(if total > 0.0 { sum / total } else { 0.0 }),
+        ))
     }
 
     /// The weighted contrastive term of the batch `idx`: two augmented views, encoded.
@@ -377,6 +502,19 @@ impl<'c> Session<'c> {
         self.finish(&good, Some(d))
     }
 
+    /// The model as it stands with the weights of `net` (for a checkpoint).
+    fn snapshot(&self, net: &AutoEncoder) -> SeqAe {
+        SeqAe {
+            config: self.model.clone(),
+            channels: self.channels,
+            normalizer: self.normalizer.clone(),
+            backend: self.backend,
+            run: self.run,
+            net: net.valid().to_device(&self.plain),
+            history: self.history.clone(),
+        }
+    }
+
     /// The fitted model with the weights of `net`.
     fn finish(self, net: &AutoEncoder, diverged: Option<Divergence>) -> Fitted {
         Fitted {
@@ -390,8 +528,19 @@ impl<'c> Session<'c> {
                 history: self.history,
             },
             diverged,
+            interrupted: None,
         }
     }
+}
+
+/// How one epoch ended.
+enum EpochEnd {
+    /// Every batch ran: the mean training loss.
+    Done(f64),
+    /// The loss or the gradient norm stopped being finite.
+    Diverged(Divergence),
+    /// [`Trainer::stop_when`] said to stop.
+    Stopped,
 }
 
 /// Early stopping and the plateau schedule: the best monitored loss so far and how long ago.
@@ -421,6 +570,28 @@ impl Stopping {
         }
     }
 
+    /// The state to save in a checkpoint.
+    fn state(&self) -> checkpoint::StoppingState {
+        let finite = |v: f64| v.is_finite().then_some(v);
+        checkpoint::StoppingState {
+            best_loss: finite(self.best_loss),
+            best_epoch: self.best_epoch,
+            since_best: self.since_best,
+            plateau_best: finite(self.plateau_best),
+            plateau_wait: self.plateau_wait,
+        }
+    }
+
+    /// Restores the state of a checkpoint (with the best epoch's weights under early stopping).
+    fn restore(&mut self, s: &checkpoint::StoppingState, best: Option<AutoEncoder>) {
+        self.best_loss = s.best_loss.unwrap_or(f64::INFINITY);
+        self.best_epoch = s.best_epoch;
+        self.since_best = s.since_best;
+        self.plateau_best = s.plateau_best.unwrap_or(f64::INFINITY);
+        self.plateau_wait = s.plateau_wait;
+        self.best_net = best;
+    }
+
     /// Records the monitored loss of `epoch` (lowering `lr` on a plateau); true when early
     /// stopping ends the fit.
     fn update(&mut self, monitored: f64, epoch: usize, net: &AutoEncoder, lr: &mut f64) -> bool {
@@ -448,6 +619,11 @@ impl Stopping {
         }
         matches!(self.patience, Some(patience) if self.since_best >= patience)
     }
+}
+
+/// A fresh Adam optimiser (epsilon 1e-8).
+fn new_optimizer() -> ModuleOptimizer {
+    AdamConfig::new().with_epsilon(1e-8).init()
 }
 
 /// Splits `0..n` into training and validation indices (each sorted), the validation part

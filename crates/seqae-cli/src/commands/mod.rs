@@ -16,7 +16,9 @@ use crate::error::{CliError, CliResult};
 use crate::table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
 use seqae_data::SequenceSet;
-use seqae_model::{Backend, Fitted, ModelConfig, ModelError, Plateau, SeqAe, TrainConfig, Trainer};
+use seqae_model::{
+    Backend, Checkpointing, Fitted, ModelConfig, ModelError, Plateau, SeqAe, TrainConfig, Trainer,
+};
 use std::path::Path;
 
 /// Runs one parsed command.
@@ -100,10 +102,15 @@ impl ModelArgs {
         Ok((model, train, self.backend))
     }
 
-    /// Trains on `set` with these flags, drawing a progress bar unless `--quiet`.
-    pub fn fit(&self, set: &SequenceSet) -> CliResult<Fitted> {
+    /// Trains on `set` with these flags, drawing a progress bar unless `--quiet`, with
+    /// checkpoints as `checkpoint` says.
+    pub fn fit(&self, set: &SequenceSet, checkpoint: Option<Checkpointing>) -> CliResult<Fitted> {
         let (model, train, backend) = self.configs()?;
-        fit_with_progress(set, Trainer::new(model, train).backend(backend), self.quiet)
+        let mut trainer = Trainer::new(model, train).backend(backend);
+        if let Some(c) = checkpoint {
+            trainer = trainer.checkpoint(c);
+        }
+        fit_with_progress(set, trainer, self.quiet)
     }
 }
 
@@ -123,6 +130,9 @@ pub fn fit_with_progress(
         ProgressStyle::with_template("{bar:30} epoch {msg} [{elapsed_precise}, {eta} left]")
             .expect("valid template"),
     );
+    check_memory(&trainer.model, set.channels())?;
+    // From here on Ctrl-C stops training after the batch instead of ending the process.
+    crate::signals::install();
     let last = std::cell::RefCell::new(String::new());
     let fitted = trainer
         .on_epoch(|r| {
@@ -142,6 +152,7 @@ pub fn fit_with_progress(
                 bar.set_message(format!("1/{} loss {:.4}", b.epochs, b.loss));
             }
         })
+        .stop_when(|| crate::signals::received().is_some())
         .fit(set);
     bar.finish_and_clear();
     let fitted = fitted?;
@@ -162,9 +173,57 @@ pub fn fit_with_progress(
     Ok(fitted)
 }
 
-/// The fit, or the divergence as an error (exit code 1), for commands that have nothing to
-/// save.
+/// Refuses a model whose weights, gradients and Adam's two moments would not fit in the
+/// memory available now (an upper-bound estimate of the parameters: every layer's gates over
+/// input, state and bias, both directions, encoder and decoder), before anything is allocated.
+fn check_memory(model: &ModelConfig, channels: usize) -> CliResult<()> {
+    let gates = match model.cell {
+        seqae_model::Cell::Rnn => 1.0,
+        seqae_model::Cell::Gru => 3.0,
+        seqae_model::Cell::Lstm => 4.0,
+    };
+    let (h, layers) = (model.hidden as f64, model.layers as f64);
+    let dirs = if model.bidirectional { 2.0 } else { 1.0 };
+    let input = (channels.max(1) * 64) as f64; // patches of up to 64 steps
+    let recurrent = gates * h * (input + dirs * h + h + 2.0) * layers;
+    let params = recurrent * (dirs + 1.0) + (dirs * 2.0 * h + h) * model.latent as f64 * 2.0;
+    let need = params * 4.0 * 4.0;
+    let Some(available) = available_memory() else {
+        return Ok(());
+    };
+    if need > available as f64 {
+        return Err(CliError::Input(format!(
+            "--hidden {} --layers {} --latent {}: up to {:.1} GiB for weights, gradients and optimiser state, but {:.1} GiB of memory is available; choose a smaller model",
+            model.hidden,
+            model.layers,
+            model.latent,
+            need / f64::from(1 << 30),
+            available as f64 / f64::from(1 << 30)
+        )));
+    }
+    Ok(())
+}
+
+/// Memory available to new allocations (`MemAvailable` of /proc/meminfo), where known.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// The fit, or the divergence (exit code 1) or the interruption (exit code 130/143) as an
+/// error, for commands that have nothing to save.
 pub fn converged(fitted: Fitted) -> CliResult<Fitted> {
+    if let Some(signal) = crate::signals::received().filter(|_| fitted.interrupted.is_some()) {
+        return Err(CliError::Interrupted {
+            message: format!(
+                "stopped by {} during training; nothing was written",
+                crate::signals::name(signal)
+            ),
+            signal,
+        });
+    }
     match &fitted.diverged {
         Some(d) => Err(CliError::Failed(d.to_string())),
         None => Ok(fitted),

@@ -3,14 +3,44 @@ use crate::args::TrainArgs;
 use crate::commands::plot::loss_chart;
 use crate::error::{CliError, CliResult};
 use seqae_data::atomic::Publish;
-use seqae_model::Fitted;
+use seqae_model::{Checkpointing, Fitted};
 use std::path::Path;
 
 /// Runs the command.
 pub fn run(args: &TrainArgs) -> CliResult<()> {
     let set = args.data.read()?;
-    check_model_dir(&args.out, args.force)?;
-    let fitted = args.model.fit(&set)?;
+    if args.resume {
+        check_resumable(&args.out)?;
+    } else {
+        check_model_dir(&args.out, args.force)?;
+    }
+    let every = std::time::Duration::try_from_secs_f64(args.checkpoint_secs).map_err(|_| {
+        CliError::Input(format!(
+            "--checkpoint-secs {}: must be 0 or a positive number of seconds",
+            args.checkpoint_secs
+        ))
+    })?;
+    let checkpoint = Checkpointing {
+        dir: args.out.clone(),
+        resume: args.resume,
+        replace: args.force,
+        every,
+    };
+    let fitted = args.model.fit(&set, Some(checkpoint))?;
+    if let (Some(epoch), Some(signal)) = (fitted.interrupted, crate::signals::received()) {
+        let kept = if epoch == 0 || !has_checkpoint(&args.out) {
+            "no epoch had finished, so nothing was saved".to_string()
+        } else {
+            format!(
+                "{} holds the checkpoint of the last finished epoch ({epoch}): it loads as a model, and the same command with --resume continues",
+                args.out.display()
+            )
+        };
+        return Err(CliError::Interrupted {
+            message: format!("stopped by {}; {kept}", crate::signals::name(signal)),
+            signal,
+        });
+    }
     match &fitted.diverged {
         Some(d) if d.good_epoch == 0 => {
             return Err(CliError::Failed(format!(
@@ -19,14 +49,14 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             )));
         }
         Some(d) => {
-            save_model(&fitted, &args.out, args.force)?;
+            save_model(&fitted, &args.out, args.force || has_checkpoint(&args.out))?;
             return Err(CliError::Failed(format!(
                 "{d}; the weights of the last good epoch ({}) were saved to {}",
                 d.good_epoch,
                 args.out.display()
             )));
         }
-        None => save_model(&fitted, &args.out, args.force)?,
+        None => save_model(&fitted, &args.out, args.force || has_checkpoint(&args.out))?,
     }
     say!(
         "saved {} ({} parameters, {} cell, latent {})",
@@ -48,6 +78,29 @@ pub fn save_model(fitted: &Fitted, dir: &Path, force: bool) -> CliResult<()> {
         .save_with(dir, Publish::forced(force), |staged| {
             loss_chart(&staged.join("loss.png"), history)
         })
+}
+
+/// Whether `dir` holds a checkpoint (this run's: the final model replaces it).
+fn has_checkpoint(dir: &Path) -> bool {
+    dir.join(seqae_model::checkpoint::TRAINING_FILE).is_file()
+}
+
+/// With `--resume`: `dir` is absent (nothing to resume: training starts afresh) or holds a
+/// checkpoint, not a finished model or other files.
+fn check_resumable(dir: &Path) -> CliResult<()> {
+    crate::output::check_parent(dir)?;
+    if !dir.exists() || has_checkpoint(dir) {
+        return Ok(());
+    }
+    Err(CliError::Input(format!(
+        "{}: holds no checkpoint to resume ({}); train without --resume",
+        dir.display(),
+        if dir.join("config.json").is_file() {
+            "it is a finished model"
+        } else {
+            "it is not a seqae model"
+        }
+    )))
 }
 
 /// Refuses to replace an existing model (or any other path) without `--force`.
