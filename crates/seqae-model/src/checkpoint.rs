@@ -142,8 +142,11 @@ pub(crate) fn read(
     let optim = optim.load(&path).map_err(|e| weights_error(&path, e))?;
     let best_path = dir.join(BEST_FILE);
     let best = if best_path.is_file() {
-        let record = burn::store::ModuleRecord::load(&best_path)
-            .map_err(|e| weights_error(&best_path, e))?;
+        // Read whole: the next checkpoint replaces the folder it came from.
+        let bytes = std::fs::read(&best_path).map_err(|e| ModelError::io(&best_path, e))?;
+        let record =
+            burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+                .map_err(|e| weights_error(&best_path, e))?;
         Some(
             net.clone()
                 .try_load_record(record)

@@ -156,8 +156,11 @@ impl SeqAe {
 /// ids stored with the weights, so that optimiser state saved beside them applies.
 pub(crate) fn load_weights(net: AutoEncoder, dir: &Path, file: &ModelFile) -> Result<AutoEncoder> {
     let weights = dir.join(&file.weights);
+    // Read whole into memory (a record loaded from the path reads its tensors lazily, so a
+    // file replaced or removed after loading would fail later, inside inference).
+    let bytes = fs::read(&weights).map_err(|e| ModelError::io(&weights, e))?;
     if let Some(want) = &file.weights_sha256 {
-        let found = sha256_of(&weights)?;
+        let found = sha256_hex(&bytes);
         if &found != want {
             return Err(ModelError::Weights {
                 path: weights,
@@ -167,10 +170,13 @@ pub(crate) fn load_weights(net: AutoEncoder, dir: &Path, file: &ModelFile) -> Re
             });
         }
     }
-    let record = ModuleRecord::load(&weights).map_err(|e| ModelError::Weights {
-        path: weights.clone(),
-        message: e.to_string(),
-    })?;
+    let record =
+        ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes)).map_err(|e| {
+            ModelError::Weights {
+                path: weights.clone(),
+                message: e.to_string(),
+            }
+        })?;
     net.try_load_record(record)
         .map_err(|e| ModelError::Weights {
             path: weights.clone(),
@@ -245,10 +251,15 @@ fn first_words(text: &str, max: usize) -> String {
 
 /// The SHA-256 of a file, as lowercase hex.
 fn sha256_of(path: &Path) -> Result<String> {
-    use sha2::Digest;
     let bytes = fs::read(path).map_err(|e| ModelError::io(path, e))?;
-    let digest = sha2::Sha256::digest(&bytes);
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(sha256_hex(&bytes))
+}
+
+/// The SHA-256 of `bytes`, as lowercase hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes `value` as pretty JSON with a final newline (synced to disk).

@@ -1,0 +1,91 @@
+"""The Rust extension module of seqae (pyo3). Use the estimators in :mod:`seqae`; this
+module is their engine and its API may change."""
+
+from typing import Any, Optional, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+"""Version of the Rust crates."""
+
+Sequences = Union[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]
+"""C-contiguous float32 (n, channels, length), or a list of (channels, length_i)."""
+
+def defaults() -> dict[str, Any]:
+    """The library's defaults under the estimators' parameter names, plus
+    ``library_epochs`` and ``library_min_updates`` (what ``epochs=None`` means)."""
+
+def read(
+    path: str,
+    format: Optional[str] = None,
+    allow_missing: bool = False,
+    label_column: Union[str, int, None] = None,
+    id_column: Union[str, int, None] = None,
+    time_column: Union[str, int, None] = None,
+    header: Optional[bool] = None,
+    delimiter: Optional[str] = None,
+) -> tuple[Sequences, Optional[list[str]]]:
+    """Reads data as the CLI does: (sequences, labels or None)."""
+
+def cluster(
+    z: npt.NDArray[np.float32],
+    n_clusters: Optional[int] = None,
+    k_max: int = 10,
+    clusterer: str = "spectral",
+    seed: int = 0,
+    n_threads: Optional[int] = None,
+) -> dict[str, Any]:
+    """Clusters the rows of z as ``seqae cluster``: keys labels, centres, k, scores,
+    inertia, fell_back."""
+
+class Model:
+    """A fitted sequence autoencoder (Rust ``seqae_model::SeqAe``). Pickles as its model
+    directory's bytes."""
+
+    channels: int
+    """Channels of the training data."""
+    latent: int
+    """Size of the latent vectors."""
+    num_params: int
+    """Trainable values."""
+    params: dict[str, Any]
+    """The architecture under the estimator's names (patch: the fitted size)."""
+    history: dict[str, Any]
+    """How it was fitted (per-epoch losses, best epoch, sizes)."""
+
+    @staticmethod
+    def fit(
+        x: Sequences,
+        params: dict[str, Any],
+        allow_missing: bool = False,
+        verbose: int = 0,
+        n_threads: Optional[int] = None,
+    ) -> tuple["Model", Optional[str]]:
+        """Trains without the GIL; returns (model, divergence message or None)."""
+    def embed(
+        self, x: Sequences, allow_missing: bool = False, n_threads: Optional[int] = None
+    ) -> npt.NDArray[np.float32]:
+        """Latent vectors, (n, latent)."""
+    def reconstruct(
+        self,
+        x: Sequences,
+        allow_missing: bool = False,
+        pad_to: Optional[int] = None,
+        n_threads: Optional[int] = None,
+    ) -> Sequences:
+        """Reconstructions: (n, channels, pad_to) NaN-padded, or a list."""
+    def errors(
+        self, x: Sequences, allow_missing: bool = False, n_threads: Optional[int] = None
+    ) -> npt.NDArray[np.float32]:
+        """Reconstruction error per sequence, (n,)."""
+    def save(self, path: str) -> None:
+        """Writes the model directory."""
+    @staticmethod
+    def load(path: str, backend: str = "flex") -> "Model":
+        """Reads a model directory."""
+    def files(self) -> dict[str, bytes]:
+        """The model directory's files."""
+    @staticmethod
+    def from_files(files: dict[str, bytes]) -> "Model":
+        """The model whose directory holds these files."""

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds the Python package into a fresh virtualenv (target/py-ci) with its test
+# dependencies from the package registry, and runs its tests. Run from anywhere.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# The Python package (crates/seqae-py): maturin builds it into target/release with the same
+# features as the workspace, so it reuses the burn compiled above; a "Compiling burn" in its
+# build log means the features drifted apart (see crates/seqae-py/Cargo.toml) and fails CI.
+python3 -m venv target/py-ci
+target/py-ci/bin/python -m pip install -q --upgrade pip
+if ! target/py-ci/bin/python -m pip install -v ./crates/seqae-py numpy scikit-learn pytest "dask[distributed]" > target/py-ci/install.log 2>&1; then
+    tail -n 40 target/py-ci/install.log
+    exit 1
+fi
+if grep -E "Compiling burn" target/py-ci/install.log; then
+    echo "error: pip install ./crates/seqae-py compiled burn again (features differ from the workspace build)" >&2
+    exit 1
+fi
+target/py-ci/bin/python -m pytest crates/seqae-py/tests -q

@@ -1,0 +1,57 @@
+//! `n_threads`: the rayon pool that runs training, embedding and clustering.
+use std::sync::{Arc, Mutex};
+
+use pyo3::PyResult;
+use pyo3::exceptions::PyRuntimeError;
+use rayon::ThreadPool;
+
+use crate::errors;
+
+/// Pools built so far, one per size, kept for the life of the process (threads are not
+/// started again on every call).
+static POOLS: Mutex<Vec<(usize, Arc<ThreadPool>)>> = Mutex::new(Vec::new());
+
+/// The pool of `n` threads.
+fn pool(n: usize) -> PyResult<Arc<ThreadPool>> {
+    let mut pools = POOLS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, p)) = pools.iter().find(|(size, _)| *size == n) {
+        return Ok(p.clone());
+    }
+    let p = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("seqae-{i}"))
+        .build()
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start {n} threads: {e}")))?;
+    let p = Arc::new(p);
+    pools.push((n, p.clone()));
+    Ok(p)
+}
+
+/// Checks an `n_threads` value: `None` (rayon's global pool: one thread per CPU, or
+/// `RAYON_NUM_THREADS`, as the CLI) or at least 1.
+pub fn check(n_threads: Option<i64>) -> PyResult<Option<usize>> {
+    match n_threads {
+        None => Ok(None),
+        Some(n) if n >= 1 => Ok(Some(n as usize)),
+        Some(n) => Err(errors::value(format!(
+            "n_threads = {n}: must be None (one per CPU) or at least 1"
+        ))),
+    }
+}
+
+/// Runs `f` in the pool of `n_threads` threads (the global pool for `None`), catching panics.
+/// Call it without the GIL.
+pub fn run<T: Send>(
+    n_threads: Option<usize>,
+    f: impl FnOnce() -> PyResult<T> + Send,
+) -> PyResult<T> {
+    match n_threads {
+        None => errors::guard(f),
+        Some(n) => {
+            let p = pool(n)?;
+            p.install(|| errors::guard(f))
+        }
+    }
+}
