@@ -29,5 +29,5 @@ pub use error::{DataError, Result};
 pub use matrix::Matrix;
 pub use names::UnknownName;
 pub use normalize::{Normalization, Normalizer};
-pub use read::{Format, ReadOptions, read_path};
+pub use read::{Chunks, Format, ReadOptions, read_chunks, read_path};
 pub use sequence::{SequenceSet, SequenceSetBuilder, Summary};

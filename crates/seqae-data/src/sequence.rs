@@ -241,6 +241,15 @@ impl SequenceSetBuilder {
         self.channels
     }
 
+    /// Reserves room for `sequences` more sequences of `values` more values in all (for a
+    /// reader that knows the sizes from a header it has checked against the file).
+    pub fn reserve(&mut self, sequences: usize, values: usize) {
+        self.values.reserve_exact(values);
+        self.offsets.reserve_exact(sequences);
+        self.labels.reserve_exact(sequences);
+        self.ids.reserve_exact(sequences);
+    }
+
     /// Number of sequences pushed so far.
     pub fn len(&self) -> usize {
         self.offsets.len() - 1

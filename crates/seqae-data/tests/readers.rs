@@ -426,3 +426,65 @@ fn random_bytes_never_panic() {
         }
     }
 }
+
+/// An `.npy` read in chunks gives the whole read's sequences in order, chunk by chunk; other
+/// formats come as one chunk; an error in a later chunk still names the element.
+#[test]
+fn npy_in_chunks_equals_the_whole_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (n, t, c) = (7usize, 5usize, 2usize);
+    let mut data: Vec<f64> = (0..n * t * c).map(|i| (i as f64 * 0.37).sin()).collect();
+    // Sequence 3 is padded to 3 steps.
+    for v in &mut data[(3 * t + 3) * c..(3 * t + 5) * c] {
+        *v = f64::NAN;
+    }
+    let p = write_npy(
+        dir.path(),
+        "a.npy",
+        &[n as u64, t as u64, c as u64],
+        &data,
+        true,
+    );
+    let o = ReadOptions::default();
+    let whole = read_path(&p, &o).unwrap();
+    let mut chunks = seqae_data::read_chunks(&p, &o, 3).unwrap();
+    let mut sizes = Vec::new();
+    let mut at = 0;
+    while let Some(set) = chunks.next_chunk().unwrap() {
+        sizes.push(set.len());
+        for i in 0..set.len() {
+            assert_eq!(
+                set.sequence(i),
+                whole.sequence(at + i),
+                "sequence {}",
+                at + i
+            );
+        }
+        at += set.len();
+    }
+    assert_eq!(sizes, vec![3, 3, 1]);
+    assert_eq!(whole.length(3), 3);
+
+    let mut bad = data.clone();
+    bad[(5 * t + 1) * c] = f64::NAN; // a gap in sequence 5: missing, not padding
+    let p = write_npy(
+        dir.path(),
+        "b.npy",
+        &[n as u64, t as u64, c as u64],
+        &bad,
+        true,
+    );
+    let mut chunks = seqae_data::read_chunks(&p, &o, 3).unwrap();
+    assert!(chunks.next_chunk().unwrap().is_some());
+    let e = chunks.next_chunk().unwrap_err().to_string();
+    assert!(
+        e.contains("b.npy") && e.contains("element [5, 1, 0]"),
+        "{e}"
+    );
+
+    let tsv = dir.path().join("c.tsv");
+    std::fs::write(&tsv, "1\t0.5\t0.25\n2\t0.1\t0.2\n").unwrap();
+    let mut chunks = seqae_data::read_chunks(&tsv, &o, 1).unwrap();
+    assert_eq!(chunks.next_chunk().unwrap().unwrap().len(), 2);
+    assert!(chunks.next_chunk().unwrap().is_none());
+}

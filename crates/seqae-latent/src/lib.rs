@@ -22,6 +22,7 @@ pub mod kmeans;
 mod linalg;
 pub mod metrics;
 pub mod pca;
+pub mod peak;
 pub mod select_k;
 pub mod spectral;
 

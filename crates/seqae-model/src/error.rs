@@ -90,4 +90,16 @@ impl ModelError {
     pub(crate) fn config(message: impl Into<String>) -> Self {
         ModelError::Config(message.into())
     }
+
+    /// This error with its sequence index moved on by `base`: for a set that is one chunk
+    /// of a larger input, starting at sequence `base`.
+    pub fn shifted(self, base: usize) -> Self {
+        match self {
+            ModelError::NonFinite { what, index } => ModelError::NonFinite {
+                what,
+                index: index + base,
+            },
+            other => other,
+        }
+    }
 }

@@ -29,6 +29,7 @@ mod grads;
 pub mod history;
 pub mod layer;
 pub mod loss;
+pub mod memory;
 pub mod model;
 pub mod objective;
 pub mod tensor;

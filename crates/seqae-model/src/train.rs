@@ -180,6 +180,7 @@ impl<'a> Trainer<'a> {
         if set.is_empty() {
             return Err(ModelError::Empty("no sequences to train on".into()));
         }
+        crate::memory::check_fits(&self.model, set.channels())?;
         let (mut session, mut net) =
             Session::new(set, &self.model, &self.train, self.backend, self.run)?;
         let train = &self.train;

@@ -61,14 +61,20 @@ fn load_private(dir: &std::path::Path, backend: Backend) -> PyResult<Model> {
 
 /// Writes `text` and a newline to Python's `sys.stderr` (a notebook shows it), falling back on
 /// the process's standard error.
-fn say(py: Python<'_>, text: &str) {
+fn say(py: Python<'_>, text: &str) -> PyResult<()> {
     let written = py.import("sys").and_then(|sys| {
         let err = sys.getattr("stderr")?;
         err.call_method1("write", (format!("{text}\n"),))?;
         err.call_method0("flush")
     });
-    if written.is_err() {
-        eprintln!("{text}");
+    match written {
+        Ok(_) => Ok(()),
+        // A signal handler ran inside write(): its exception (Ctrl-C) must not be lost.
+        Err(e) if !e.is_instance_of::<pyo3::exceptions::PyException>(py) => Err(e),
+        Err(_) => {
+            eprintln!("{text}");
+            Ok(())
+        }
     }
 }
 
@@ -129,17 +135,27 @@ fn fit_detached(
                 })
             });
             loop {
-                match rx.recv_timeout(POLL) {
-                    Ok(line) => Python::attach(|py| say(py, &line)),
-                    Err(RecvTimeoutError::Timeout) => {
-                        if interrupt.is_none()
-                            && let Err(e) = Python::attach(|py| py.check_signals())
-                        {
-                            interrupt = Some(e);
-                            stop.store(true, Ordering::Relaxed);
-                        }
+                let (line, done) = match rx.recv_timeout(POLL) {
+                    Ok(line) => (Some(line), false),
+                    Err(RecvTimeoutError::Timeout) => (None, false),
+                    Err(RecvTimeoutError::Disconnected) => (None, true),
+                };
+                // Signals are checked after every line too, so that fast progress cannot
+                // starve the check.
+                let checked = Python::attach(|py| {
+                    if let Some(line) = &line {
+                        say(py, line)?;
                     }
-                    Err(RecvTimeoutError::Disconnected) => break,
+                    py.check_signals()
+                });
+                if interrupt.is_none()
+                    && let Err(e) = checked
+                {
+                    interrupt = Some(e);
+                    stop.store(true, Ordering::Relaxed);
+                }
+                if done {
+                    break;
                 }
             }
             worker.join().unwrap_or_else(|_| {
@@ -195,7 +211,7 @@ impl Model {
                     h.train_size,
                     h.train_loss.last().copied().unwrap_or(f64::NAN)
                 ),
-            );
+            )?;
         }
         let diverged = fitted.diverged.as_ref().map(|d| d.to_string());
         Ok((

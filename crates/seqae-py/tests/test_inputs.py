@@ -127,6 +127,14 @@ def test_wrong_channel_count(tiny_model, basicmotions):
         tiny_model.reconstruct(list(X))
 
 
+def test_a_model_too_large_for_memory_is_refused(chinatown):
+    # 10^7 hidden units need petabytes: refused before allocating (an allocation failure
+    # would abort the interpreter), with the CLI's message.
+    X, _ = chinatown
+    with pytest.raises(ValueError, match="GiB of memory is available; choose a smaller model"):
+        seqae.SeqAE(hidden=10**7, epochs=1).fit(X)
+
+
 def test_not_fitted():
     from sklearn.exceptions import NotFittedError
 
@@ -268,12 +276,13 @@ def test_fit_releases_the_gil(basicmotions):
 
 
 def test_ctrl_c_stops_training():
+    # SIGINT is sent once training runs (its first progress line is out), so that it lands in
+    # the fit, not in the Python code around it.
     script = textwrap.dedent(
         f"""
         import time, seqae
         X, _ = seqae.read({str(ROOT / "datasets" / "BasicMotions")!r})
-        est = seqae.SeqAE(epochs=100000)
-        print("ready", flush=True)
+        est = seqae.SeqAE(epochs=100000, verbose=1)
         start = time.time()
         try:
             est.fit(X)
@@ -283,11 +292,13 @@ def test_ctrl_c_stops_training():
         print("alive", flush=True)
         """
     )
-    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert p.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
+    p = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    first = p.stderr.readline()
+    assert first.startswith("epoch 1/"), first
     p.send_signal(subprocess.signal.SIGINT)
-    out, _ = p.communicate(timeout=60)
-    assert p.returncode == 0, out
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, out + err
     lines = out.split()
     assert lines[0] == "interrupted" and lines[2] == "False" and lines[-1] == "alive", out

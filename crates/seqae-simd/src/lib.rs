@@ -4,8 +4,9 @@
 //! A kernel compiled with `#[target_feature(enable = "avx2,fma")]` may only run on a CPU that
 //! has those features. Safe wrappers take an [`Avx2Fma`] token, which only [`Avx2Fma::detect`]
 //! (after checking the CPU) can create, so a safe caller can never reach the instructions on a
-//! CPU without them. [`Isa`] names the paths for tests and benchmarks, which may force the
-//! portable one on any CPU.
+//! CPU without them; likewise [`Avx512`] for `#[target_feature(enable = "avx512f,avx2,fma")]`.
+//! [`Isa`] names the paths for tests and benchmarks, which may force a slower one on any CPU
+//! (`SEQAE_ISA`).
 use std::sync::OnceLock;
 
 /// A code path of the kernels.
@@ -15,24 +16,43 @@ pub enum Isa {
     Portable,
     /// x86-64 AVX2 with FMA (8 `f32` lanes, 16 registers).
     Avx2Fma,
+    /// x86-64 AVX-512F, with AVX2 and FMA (16 `f32` lanes, 32 registers).
+    Avx512,
 }
 
 impl Isa {
     /// Every path, slowest first.
-    pub const ALL: [Isa; 2] = [Isa::Portable, Isa::Avx2Fma];
+    pub const ALL: [Isa; 3] = [Isa::Portable, Isa::Avx2Fma, Isa::Avx512];
 
     /// The best path this CPU supports, unless the environment variable `SEQAE_ISA`
-    /// (`portable` or `avx2`) asks for another it supports. Read once per process.
+    /// (`portable`, `avx2` or `avx512`) asks for another. Read once per process; a path the
+    /// CPU lacks, or an unknown name, falls back to the best one.
     pub fn best() -> Isa {
         static BEST: OnceLock<Isa> = OnceLock::new();
         *BEST.get_or_init(|| {
             let wanted = std::env::var("SEQAE_ISA").ok();
-            match wanted.as_deref().map(str::to_ascii_lowercase).as_deref() {
-                Some("portable") => Isa::Portable,
-                _ if Avx2Fma::supported() => Isa::Avx2Fma,
-                _ => Isa::Portable,
-            }
+            Isa::chosen(wanted.as_deref())
         })
+    }
+
+    /// The path `SEQAE_ISA = wanted` selects on this CPU (see [`Isa::best`]).
+    pub fn chosen(wanted: Option<&str>) -> Isa {
+        let fastest = Isa::ALL
+            .into_iter()
+            .rev()
+            .find(|isa| isa.supported())
+            .unwrap_or(Isa::Portable);
+        wanted
+            .and_then(Isa::from_name)
+            .filter(|isa| isa.supported())
+            .unwrap_or(fastest)
+    }
+
+    /// The path of a short name ([`Isa::name`]), case-insensitive.
+    pub fn from_name(name: &str) -> Option<Isa> {
+        Isa::ALL
+            .into_iter()
+            .find(|isa| isa.name().eq_ignore_ascii_case(name.trim()))
     }
 
     /// Whether this CPU can run the path.
@@ -40,22 +60,33 @@ impl Isa {
         match self {
             Isa::Portable => true,
             Isa::Avx2Fma => Avx2Fma::supported(),
+            Isa::Avx512 => Avx512::supported(),
         }
     }
 
-    /// The token of the AVX2 path when this path is it and the CPU has it.
+    /// The AVX2 token when this path may use AVX2 (the AVX2 and AVX-512 paths) and the CPU
+    /// has it: kernels without an AVX-512 body run their AVX2 body on the AVX-512 path.
     pub fn avx2_fma(self) -> Option<Avx2Fma> {
         match self {
-            Isa::Avx2Fma => Avx2Fma::detect(),
+            Isa::Avx2Fma | Isa::Avx512 => Avx2Fma::detect(),
             Isa::Portable => None,
         }
     }
 
-    /// A short name (`portable`, `avx2`).
+    /// The AVX-512 token when this path is it and the CPU has it.
+    pub fn avx512(self) -> Option<Avx512> {
+        match self {
+            Isa::Avx512 => Avx512::detect(),
+            Isa::Portable | Isa::Avx2Fma => None,
+        }
+    }
+
+    /// A short name (`portable`, `avx2`, `avx512`).
     pub fn name(self) -> &'static str {
         match self {
             Isa::Portable => "portable",
             Isa::Avx2Fma => "avx2",
+            Isa::Avx512 => "avx512",
         }
     }
 }
@@ -90,6 +121,35 @@ impl Avx2Fma {
     }
 }
 
+/// Proof that the CPU has AVX-512F, AVX2 and FMA: zero-sized, created only by
+/// [`Avx512::detect`].
+#[derive(Clone, Copy, Debug)]
+pub struct Avx512(());
+
+impl Avx512 {
+    /// The token, if the CPU has AVX-512F, AVX2 and FMA (checked once per process).
+    pub fn detect() -> Option<Avx512> {
+        Self::supported().then_some(Avx512(()))
+    }
+
+    /// The AVX2 token that this one implies.
+    pub fn avx2_fma(self) -> Avx2Fma {
+        Avx2Fma(())
+    }
+
+    fn supported() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            static HAS: OnceLock<bool> = OnceLock::new();
+            *HAS.get_or_init(|| {
+                Avx2Fma::supported() && std::arch::is_x86_feature_detected!("avx512f")
+            })
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+}
+
 /// `x * y + z`: one fused instruction where the caller is compiled for FMA (`FMA`), a
 /// multiply and an add otherwise (a software `mul_add` would be far slower).
 #[inline(always)]
@@ -105,8 +165,14 @@ pub trait Path: Copy + Send + Sync + 'static {
     /// Whether [`Path::madd`] is one fused instruction on this path.
     const FMA: bool;
 
-    /// The AVX2 token, on the AVX2 path.
+    /// The AVX2 token, on the AVX2 and AVX-512 paths.
     fn avx2_fma(self) -> Option<Avx2Fma>;
+
+    /// The AVX-512 token, on the AVX-512 path.
+    #[inline(always)]
+    fn avx512(self) -> Option<Avx512> {
+        None
+    }
 
     /// `x * y + z` as this path computes it (see [`madd`]).
     #[inline(always)]
@@ -139,6 +205,18 @@ impl Path for Avx2Fma {
     }
 }
 
+impl Path for Avx512 {
+    const FMA: bool = true;
+    #[inline(always)]
+    fn avx2_fma(self) -> Option<Avx2Fma> {
+        Some(Avx2Fma(()))
+    }
+    #[inline(always)]
+    fn avx512(self) -> Option<Avx512> {
+        Some(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,7 +226,23 @@ mod tests {
         assert!(Isa::Portable.supported());
         assert!(Isa::Portable.avx2_fma().is_none());
         assert_eq!(Isa::Avx2Fma.avx2_fma().is_some(), Isa::Avx2Fma.supported());
+        assert_eq!(Isa::Avx512.avx512().is_some(), Isa::Avx512.supported());
+        assert!(Isa::Avx2Fma.avx512().is_none());
+        // AVX-512 implies AVX2: a CPU with the first has the second.
+        assert!(!Isa::Avx512.supported() || Isa::Avx2Fma.supported());
         assert!(Isa::best().supported());
+    }
+
+    #[test]
+    fn the_environment_variable_picks_a_supported_path_or_the_fastest() {
+        let fastest = *Isa::ALL.iter().rev().find(|i| i.supported()).unwrap();
+        assert_eq!(Isa::chosen(None), fastest);
+        assert_eq!(Isa::chosen(Some("PORTABLE")), Isa::Portable);
+        assert_eq!(Isa::chosen(Some("no-such-path")), fastest);
+        for isa in Isa::ALL {
+            let want = if isa.supported() { isa } else { fastest };
+            assert_eq!(Isa::chosen(Some(isa.name())), want, "{isa}");
+        }
     }
 
     #[test]

@@ -21,7 +21,12 @@ struct Measured {
     peak_mib: Option<f64>,
     first_loss: f64,
     last_loss: f64,
+    /// The side's own float32 matrix-product speed on 1024 x 1024 matrices, GFLOP/s.
+    sgemm_gflops: Option<f64>,
 }
+
+/// Side of the matrices whose product measures the machine's sgemm peak.
+const PEAK_SIZE: usize = 1024;
 
 /// Runs the command.
 pub fn run(args: &BenchArgs) -> CliResult<()> {
@@ -53,12 +58,23 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         .num_threads(args.threads)
         .build_global()
         .map_err(|e| CliError::Failed(format!("cannot size the thread pool: {e}")))?;
-    let ours = bench(args, cell, backend)?;
+    let mut ours = bench(args, cell, backend)?;
+    ours.sgemm_gflops = Some(seqae_latent::peak::sgemm_gflops(PEAK_SIZE, args.threads, 5));
     let theirs = match &peer {
         Some((python, script)) => Some(run_peer(python, script, args)?),
         None => None,
     };
     let (train_flops, encode_flops) = recurrent_flops(cell, args);
+    // The peak is the faster of the two sides' own sgemm: the fraction is then never flattered
+    // by a slow yardstick.
+    let peak = std::iter::once(ours.sgemm_gflops)
+        .chain(theirs.as_ref().map(|t| t.sgemm_gflops))
+        .flatten()
+        .fold(f64::NAN, f64::max);
+    let train_gflops = ours.train * train_flops * 1e-9;
+    let encode_gflops = ours.encode * encode_flops * 1e-9;
+    let cpu = cpu_model();
+    let isa = seqae_model::Isa::best();
     if args.json {
         let side = |m: &Measured| {
             serde_json::json!({
@@ -67,16 +83,21 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
                 "peak_mib": m.peak_mib,
                 "loss_first": m.first_loss,
                 "loss_last": m.last_loss,
+                "sgemm_gflop_per_s": m.sgemm_gflops,
             })
         };
         let mut v = side(&ours);
         v["cell"] = cell.name().into();
         v["backend"] = backend.name().into();
         v["kernel"] = args.kernel.name().into();
-        v["isa"] = seqae_model::Isa::best().name().into();
+        v["isa"] = isa.name().into();
+        v["cpu"] = cpu.clone().into();
         v["threads"] = args.threads.into();
-        v["train_recurrent_gflop_per_s"] = (ours.train * train_flops * 1e-9).into();
-        v["encode_recurrent_gflop_per_s"] = (ours.encode * encode_flops * 1e-9).into();
+        v["train_recurrent_gflop_per_s"] = train_gflops.into();
+        v["encode_recurrent_gflop_per_s"] = encode_gflops.into();
+        v["sgemm_peak_gflop_per_s"] = peak.into();
+        v["train_fraction_of_peak"] = (train_gflops / peak).into();
+        v["encode_fraction_of_peak"] = (encode_gflops / peak).into();
         v["n"] = args.n.into();
         v["len"] = args.len.into();
         v["dim"] = args.dim.into();
@@ -95,7 +116,7 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         env!("CARGO_PKG_VERSION"),
         backend.name(),
         args.kernel.name(),
-        seqae_model::Isa::best().name(),
+        isa.name(),
         cell.name(),
         args.n,
         args.len,
@@ -142,10 +163,22 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
             mem
         );
     }
+    say!("cpu: {cpu}; seqae kernels: {isa} path");
+    let side = |m: &Measured| m.sgemm_gflops.map_or("?".into(), |g| format!("{g:.1}"));
     say!(
-        "recurrent GEMM work: training {} GFLOP/s, encoding {} GFLOP/s (seqae)",
+        "sgemm peak ({PEAK_SIZE}^3, {} threads): gemm crate {} GFLOP/s{}",
+        args.threads,
+        side(&ours),
+        theirs
+            .as_ref()
+            .map_or(String::new(), |t| format!(", PyTorch {} GFLOP/s", side(t)))
+    );
+    say!(
+        "recurrent GEMM work: training {} GFLOP/s ({:.0}% of peak), encoding {} GFLOP/s ({:.0}%) (seqae)",
         gflops(ours.train, train_flops),
-        gflops(ours.encode, encode_flops)
+        100.0 * train_gflops / peak,
+        gflops(ours.encode, encode_flops),
+        100.0 * encode_gflops / peak
     );
     Ok(())
 }
@@ -207,6 +240,7 @@ fn bench(args: &BenchArgs, cell: Cell, backend: Backend) -> CliResult<Measured> 
         // The first timed epoch and the last, as the PyTorch script prints them.
         first_loss: losses.get(1).copied().unwrap_or(f64::NAN),
         last_loss: losses.last().copied().unwrap_or(f64::NAN),
+        sgemm_gflops: None,
     })
 }
 
@@ -218,6 +252,19 @@ fn recurrent_flops(cell: Cell, args: &BenchArgs) -> (f64, f64) {
     let per_step = 2.0 * gh * (args.dim + args.hidden) as f64;
     let steps = args.len as f64;
     (2.0 * 3.0 * per_step * steps, per_step * steps)
+}
+
+/// The CPU's model name (`/proc/cpuinfo`; "unknown CPU" elsewhere).
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
 }
 
 /// Peak resident memory of this process (VmHWM), in MiB (Linux only).
@@ -248,7 +295,14 @@ fn run_peer(python: &Path, script: &Path, args: &BenchArgs) -> CliResult<Measure
                    script = sys.argv[1]\n\
                    sys.argv = sys.argv[1:]\n\
                    runpy.run_path(script, run_name='__main__')\n\
-                   print('peak_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n";
+                   print('peak_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n\
+                   import time, torch\n\
+                   a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)\n\
+                   best = float('inf')\n\
+                   for r in range(6):\n\
+                   \x20   t = time.perf_counter(); torch.mm(a, b); t = time.perf_counter() - t\n\
+                   \x20   best = min(best, t) if r else best\n\
+                   print('sgemm_gflops', 2 * 1024 ** 3 / best * 1e-9)\n";
     let out = Command::new(python)
         .arg("-c")
         .arg(wrapper)
@@ -314,6 +368,7 @@ fn parse_peer(text: &str) -> Option<Measured> {
         peak_mib: after("peak_rss_kb").and_then(number).map(|kb| kb / 1024.0),
         first_loss: number(first)?,
         last_loss: number(last)?,
+        sgemm_gflops: after("sgemm_gflops").and_then(number),
     })
 }
 
@@ -324,11 +379,13 @@ mod tests {
     #[test]
     fn reads_the_peer_output() {
         let text = "torch 2.15.0 cpu cell=lstm n=64 len=16 dim=3 hidden=8 latent=4 batch=16: \
-                    train 1399 seq/s, encode 14177 seq/s, loss 0.5012->0.4123\npeak_rss_kb 204800\n";
+                    train 1399 seq/s, encode 14177 seq/s, loss 0.5012->0.4123\npeak_rss_kb 204800\n\
+                    sgemm_gflops 123.5\n";
         let m = parse_peer(text).unwrap();
         assert_eq!((m.train, m.encode), (1399.0, 14177.0));
         assert_eq!((m.first_loss, m.last_loss), (0.5012, 0.4123));
         assert_eq!(m.peak_mib, Some(200.0));
+        assert_eq!(m.sgemm_gflops, Some(123.5));
         assert!(parse_peer("nothing").is_none());
     }
 }

@@ -1,14 +1,15 @@
 //! `seqae embed`: latent vectors of sequences.
 use crate::args::EmbedArgs;
-use crate::commands::{embed_table, load_model};
+use crate::commands::load_model;
 use crate::error::CliResult;
 
 /// Runs the command.
 pub fn run(args: &EmbedArgs) -> CliResult<()> {
     let model = load_model(&args.model, args.backend)?;
-    let set = args.data.read_for(&model, &args.model)?;
+    // The data is opened (and checked) before the output, then embedded a chunk at a time.
+    let chunks = args.data.chunks()?;
     crate::output::check_writable(&args.out.out, args.out.force)?;
-    let table = embed_table(&model, &set)?;
+    let table = args.data.embed_chunks(chunks, &model, &args.model)?;
     table.write(&args.out.out, args.out.force)?;
     say!(
         "embedded {} sequences into {} dimensions: {}",

@@ -130,7 +130,6 @@ pub fn fit_with_progress(
         ProgressStyle::with_template("{bar:30} epoch {msg} [{elapsed_precise}, {eta} left]")
             .expect("valid template"),
     );
-    check_memory(&trainer.model, set.channels())?;
     // From here on Ctrl-C stops training after the batch instead of ending the process.
     crate::signals::install();
     let last = std::cell::RefCell::new(String::new());
@@ -173,45 +172,6 @@ pub fn fit_with_progress(
     Ok(fitted)
 }
 
-/// Refuses a model whose weights, gradients and Adam's two moments would not fit in the
-/// memory available now (an upper-bound estimate of the parameters: every layer's gates over
-/// input, state and bias, both directions, encoder and decoder), before anything is allocated.
-fn check_memory(model: &ModelConfig, channels: usize) -> CliResult<()> {
-    let gates = match model.cell {
-        seqae_model::Cell::Rnn => 1.0,
-        seqae_model::Cell::Gru => 3.0,
-        seqae_model::Cell::Lstm => 4.0,
-    };
-    let (h, layers) = (model.hidden as f64, model.layers as f64);
-    let dirs = if model.bidirectional { 2.0 } else { 1.0 };
-    let input = (channels.max(1) * 64) as f64; // patches of up to 64 steps
-    let recurrent = gates * h * (input + dirs * h + h + 2.0) * layers;
-    let params = recurrent * (dirs + 1.0) + (dirs * 2.0 * h + h) * model.latent as f64 * 2.0;
-    let need = params * 4.0 * 4.0;
-    let Some(available) = available_memory() else {
-        return Ok(());
-    };
-    if need > available as f64 {
-        return Err(CliError::Input(format!(
-            "--hidden {} --layers {} --latent {}: up to {:.1} GiB for weights, gradients and optimiser state, but {:.1} GiB of memory is available; choose a smaller model",
-            model.hidden,
-            model.layers,
-            model.latent,
-            need / f64::from(1 << 30),
-            available as f64 / f64::from(1 << 30)
-        )));
-    }
-    Ok(())
-}
-
-/// Memory available to new allocations (`MemAvailable` of /proc/meminfo), where known.
-fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 /// The fit, or the divergence (exit code 1) or the interruption (exit code 130/143) as an
 /// error, for commands that have nothing to save.
 pub fn converged(fitted: Fitted) -> CliResult<Fitted> {
@@ -235,17 +195,48 @@ pub fn load_model(dir: &Path, backend: Backend) -> CliResult<SeqAe> {
     Ok(SeqAe::load(dir, backend)?)
 }
 
+/// Sequences embedded at a time when embedding a file: with an `.npy` file only this many
+/// sequences are in memory at once (16,384 of length 128 are 8 MiB).
+pub const EMBED_CHUNK: usize = 16_384;
+
 /// Embeds `set` into a table with the set's ids and labels.
 pub fn embed_table(model: &SeqAe, set: &SequenceSet) -> CliResult<Table> {
-    let z = model.embed(set)?;
-    let ids = (0..set.len()).map(|i| set.id(i)).collect();
-    Ok(Table::new(
-        ids,
-        set.labels().map(|l| l.to_vec()),
-        "z",
-        0,
-        z.into_vec(),
-    ))
+    let mut table = EmbeddingTable::default();
+    table.push(model, set)?;
+    Ok(table.finish())
+}
+
+/// Embeddings gathered chunk by chunk, numbered across the chunks.
+#[derive(Default)]
+struct EmbeddingTable {
+    ids: Vec<String>,
+    labels: Option<Vec<String>>,
+    values: Vec<f32>,
+}
+
+impl EmbeddingTable {
+    /// Appends the embeddings of `set`, whose sequences follow those pushed so far.
+    fn push(&mut self, model: &SeqAe, set: &SequenceSet) -> CliResult<()> {
+        let base = self.ids.len();
+        let z = model.embed(set).map_err(|e| e.shifted(base))?;
+        self.values.extend_from_slice(z.as_slice());
+        match set.ids() {
+            Some(ids) => self.ids.extend_from_slice(ids),
+            None => self
+                .ids
+                .extend((base..base + set.len()).map(|i| i.to_string())),
+        }
+        if let Some(l) = set.labels() {
+            self.labels
+                .get_or_insert_with(Vec::new)
+                .extend_from_slice(l);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Table {
+        Table::new(self.ids, self.labels, "z", 0, self.values)
+    }
 }
 
 /// Embeddings from a file, or (with a model) computed from data.
@@ -254,8 +245,7 @@ pub fn embeddings_for(input: &Path, model: Option<&Path>) -> CliResult<Table> {
         None => Table::read(input),
         Some(dir) => {
             let model = load_model(dir, Backend::default())?;
-            let data = DataArgs::plain(input);
-            embed_table(&model, &data.read_for(&model, dir)?)
+            DataArgs::plain(input).embed_with(&model, dir)
         }
     }
 }
@@ -265,16 +255,52 @@ impl DataArgs {
     /// model was not trained on with both paths named.
     pub fn read_for(&self, model: &SeqAe, model_dir: &Path) -> CliResult<SequenceSet> {
         let set = self.read()?;
-        if set.channels() != model.channels() {
+        self.check_channels(set.channels(), model, model_dir)?;
+        Ok(set)
+    }
+
+    /// Embeds the data with `model` (loaded from `model_dir`) a chunk of [`EMBED_CHUNK`]
+    /// sequences at a time, so that an `.npy` file is never whole in memory.
+    pub fn embed_with(&self, model: &SeqAe, model_dir: &Path) -> CliResult<Table> {
+        self.embed_chunks(self.chunks()?, model, model_dir)
+    }
+
+    /// The data opened for reading in chunks of [`EMBED_CHUNK`] sequences (an `.npy` file's
+    /// header checked, any other input read).
+    pub fn chunks(&self) -> CliResult<seqae_data::Chunks> {
+        Ok(seqae_data::read_chunks(
+            &self.path,
+            &self.options()?,
+            EMBED_CHUNK,
+        )?)
+    }
+
+    /// [`DataArgs::embed_with`] on chunks already opened.
+    pub fn embed_chunks(
+        &self,
+        mut chunks: seqae_data::Chunks,
+        model: &SeqAe,
+        model_dir: &Path,
+    ) -> CliResult<Table> {
+        let mut table = EmbeddingTable::default();
+        while let Some(set) = chunks.next_chunk()? {
+            self.check_channels(set.channels(), model, model_dir)?;
+            table.push(model, &set)?;
+        }
+        Ok(table.finish())
+    }
+
+    fn check_channels(&self, channels: usize, model: &SeqAe, model_dir: &Path) -> CliResult<()> {
+        if channels != model.channels() {
             return Err(CliError::Input(format!(
                 "{}: has {} channels, but the model {} was trained on {}",
                 self.path.display(),
-                set.channels(),
+                channels,
                 model_dir.display(),
                 model.channels()
             )));
         }
-        Ok(set)
+        Ok(())
     }
 
     /// Data at `path` read with default options.

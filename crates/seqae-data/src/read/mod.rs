@@ -133,6 +133,45 @@ pub fn read_file(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
     }
 }
 
+/// A dataset handed out a chunk of sequences at a time, in order (see [`read_chunks`]).
+pub struct Chunks {
+    source: Source,
+    size: usize,
+}
+
+enum Source {
+    /// An `.npy` file, streamed from disk.
+    Npy(npy::Stream),
+    /// Any other input, read whole and handed out as one chunk.
+    Whole(Option<SequenceSet>),
+}
+
+impl Chunks {
+    /// The next chunk, or `None` after the last.
+    pub fn next_chunk(&mut self) -> Result<Option<SequenceSet>> {
+        match &mut self.source {
+            Source::Npy(s) => s.next_chunk(self.size),
+            Source::Whole(set) => Ok(set.take()),
+        }
+    }
+}
+
+/// Reads a dataset (as [`read_path`]) in chunks of at most `size` sequences, so that a job
+/// that handles sequences one by one (embedding) holds one chunk at a time: an `.npy` file
+/// streams from disk; every other input is read whole and handed out as one chunk. Each
+/// chunk numbers its sequences from 0 and, from an `.npy` file, has no ids.
+pub fn read_chunks(path: impl AsRef<Path>, options: &ReadOptions, size: usize) -> Result<Chunks> {
+    let path = path.as_ref();
+    let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
+    let format = options.format.or_else(|| Format::from_path(path));
+    let source = if !meta.is_dir() && format == Some(Format::Npy) {
+        Source::Npy(npy::Stream::open(path, options)?)
+    } else {
+        Source::Whole(Some(read_path(path, options)?))
+    };
+    Ok(Chunks { source, size })
+}
+
 fn read_folder(dir: &Path, options: &ReadOptions) -> Result<SequenceSet> {
     let files = dataset_files(dir)?;
     let mut merged: Option<(PathBuf, SequenceSet)> = None;

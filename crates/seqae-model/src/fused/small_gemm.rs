@@ -3,13 +3,16 @@
 //! recurrent weight gradient (`h^T dg`, summed over every step). `b` is first rearranged into
 //! column panels ([`Packed`]), so that the tile loop reads it front to back (row-major weights
 //! have a power-of-two row length, and reading down their columns thrashes the L1 cache); a
-//! tile of `c` (4 rows by 16 columns) stays in registers over the whole sum. The loop is
-//! compiled for the code path the caller's [`Path`] value proves (AVX2 and FMA, or portable).
+//! tile of `c` (4 rows by 16 columns, 8 rows on the AVX-512 path, whose 32 registers hold 16
+//! values each) stays in registers over the whole sum. The loop is compiled for the code path
+//! the caller's [`Path`] value proves (AVX-512, AVX2 and FMA, or portable).
 use rayon::prelude::*;
-use seqae_simd::{Avx2Fma, Path, Portable};
+use seqae_simd::{Avx2Fma, Avx512, Path, Portable};
 
-/// Rows of `c` in one register tile.
+/// Rows of `c` in one register tile (AVX2 and portable paths).
 const TILE_ROWS: usize = 4;
+/// Rows of `c` in one register tile on the AVX-512 path.
+const WIDE_TILE_ROWS: usize = 8;
 /// Columns of `c` in one register tile (two 8-lane vectors), and of a [`Packed`] panel.
 pub(super) const TILE_COLS: usize = 16;
 
@@ -129,6 +132,22 @@ pub fn add_product<P: Path>(
     assert!(n <= b.n && p0 + k <= b.k, "b is too small");
     assert!(c.len() >= (m - 1) * c_stride + n, "c is too short");
     #[cfg(target_arch = "x86_64")]
+    if let Some(token) = path.avx512() {
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        fn run(
+            token: Avx512,
+            d: (usize, usize, usize),
+            a: Strided<'_>,
+            b: (&Packed, usize),
+            c: &mut [f32],
+            cs: usize,
+        ) {
+            product(token, d, a, b, c, cs)
+        }
+        // SAFETY: the token proves that the CPU has AVX-512F, AVX2 and FMA.
+        return unsafe { run(token, (m, n, k), a, (b, p0), c, c_stride) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if let Some(token) = path.avx2_fma() {
         #[target_feature(enable = "avx2,fma")]
         fn run(
@@ -157,6 +176,12 @@ fn product<P: Path>(
     cs: usize,
 ) {
     let mut r = 0;
+    if path.avx512().is_some() {
+        while r + WIDE_TILE_ROWS <= m {
+            row_block::<WIDE_TILE_ROWS, P>(path, r, (n, k), a, b, c, cs);
+            r += WIDE_TILE_ROWS;
+        }
+    }
     while r + TILE_ROWS <= m {
         row_block::<TILE_ROWS, P>(path, r, (n, k), a, b, c, cs);
         r += TILE_ROWS;
@@ -184,10 +209,29 @@ fn row_block<const R: usize, P: Path>(
         data: &a.data[r0 * a.row..],
         ..a
     };
-    for (q, j) in (0..n).step_by(TILE_COLS).enumerate() {
-        let panel = &b.data[(q * b.k + p0) * TILE_COLS..][..k * TILE_COLS];
+    let panel = |q: usize| &b.data[(q * b.k + p0) * TILE_COLS..][..k * TILE_COLS];
+    let mut q = 0;
+    if path.avx512().is_some() {
+        // Two panels side by side: an R x 32 tile, two registers a row.
+        while (q + 2) * TILE_COLS <= n {
+            let c = &mut c[r0 * cs + q * TILE_COLS..];
+            let mut acc = [[[0.0f32; TILE_COLS]; 2]; R];
+            for (i, row) in acc.iter_mut().enumerate() {
+                row.as_flattened_mut()
+                    .copy_from_slice(&c[i * cs..][..2 * TILE_COLS]);
+            }
+            accumulate::<R, 2, P>(path, &mut acc, a, k, [panel(q), panel(q + 1)]);
+            for (i, row) in acc.iter().enumerate() {
+                c[i * cs..][..2 * TILE_COLS].copy_from_slice(row.as_flattened());
+            }
+            q += 2;
+        }
+    }
+    while q * TILE_COLS < n {
+        let j = q * TILE_COLS;
         let width = TILE_COLS.min(n - j);
-        tile::<R, P>(path, a, k, panel, &mut c[r0 * cs + j..], (cs, width));
+        tile::<R, P>(path, a, k, panel(q), &mut c[r0 * cs + j..], (cs, width));
+        q += 1;
     }
 }
 
@@ -238,7 +282,8 @@ fn full_tile<const R: usize, P: Path>(
 /// `acc += a [p_0 | p_1 | ...]` for the `R x k` operand `a` and `N` panels side by side
 /// (each `k` rows of 16): the register tile, for callers that start from and finish with
 /// their own values (the fused step starts from the bias and applies the cell to the
-/// result). On the AVX2 path (the caller compiled for it) the tile is held in AVX2 registers.
+/// result). On the AVX2 and AVX-512 paths (the caller compiled for them) the tile is held in
+/// vector registers.
 #[inline(always)]
 pub(super) fn accumulate<const R: usize, const N: usize, P: Path>(
     path: P,
@@ -255,6 +300,11 @@ pub(super) fn accumulate<const R: usize, const N: usize, P: Path>(
             && panels.iter().all(|p| p.len() >= k * TILE_COLS),
         "operands too short"
     );
+    #[cfg(target_arch = "x86_64")]
+    if let Some(token) = path.avx512() {
+        // SAFETY: the token proves that the CPU has AVX-512F; bounds checked above.
+        return unsafe { accumulate_avx512::<R, N>(token, acc, a, k, panels) };
+    }
     #[cfg(target_arch = "x86_64")]
     if let Some(token) = path.avx2_fma() {
         // SAFETY: the token proves that the CPU has AVX2 and FMA; bounds checked above.
@@ -325,12 +375,55 @@ unsafe fn accumulate_avx<const R: usize, const N: usize>(
     }
 }
 
+/// [`accumulate`] in AVX-512 registers: one register per tile row and panel (16 values).
+///
+/// # Safety
+/// The caller must be compiled for AVX-512F or hold the token; the operands must be as
+/// [`accumulate`] checks.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[inline]
+unsafe fn accumulate_avx512<const R: usize, const N: usize>(
+    _token: Avx512,
+    acc: &mut [[[f32; TILE_COLS]; N]; R],
+    a: Strided<'_>,
+    k: usize,
+    panels: [&[f32]; N],
+) {
+    use std::arch::x86_64::{
+        __m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_storeu_ps,
+    };
+    // SAFETY: every pointer stays within `acc`, the panels' first `16 k` values and the `a`
+    // elements that `accumulate` checked; the intrinsics need AVX-512F, which the token
+    // proves.
+    unsafe {
+        let mut v: [[__m512; N]; R] =
+            std::array::from_fn(|i| std::array::from_fn(|q| _mm512_loadu_ps(acc[i][q].as_ptr())));
+        let ap = a.data.as_ptr();
+        for p in 0..k {
+            let b: [__m512; N] =
+                std::array::from_fn(|q| _mm512_loadu_ps(panels[q].as_ptr().add(p * TILE_COLS)));
+            for (i, vi) in v.iter_mut().enumerate() {
+                let x = _mm512_set1_ps(*ap.add(i * a.row + p * a.col));
+                for (vq, bq) in vi.iter_mut().zip(&b) {
+                    *vq = _mm512_fmadd_ps(x, *bq, *vq);
+                }
+            }
+        }
+        for (row, vi) in acc.iter_mut().zip(&v) {
+            for (part, vq) in row.iter_mut().zip(vi) {
+                _mm512_storeu_ps(part.as_mut_ptr(), *vq);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// Runs the body with `$p` bound to each path the CPU has: the portable one, then the
-    /// AVX2 one (reported, not counted, where the CPU lacks it).
+    /// AVX2 and AVX-512 ones (reported, not counted, where the CPU lacks them).
     macro_rules! on_each_path {
         (|$p:ident| $body:block) => {{
             {
@@ -340,6 +433,10 @@ mod tests {
             match Avx2Fma::detect() {
                 Some($p) => $body,
                 None => eprintln!("avx2 path not run: this CPU lacks AVX2 or FMA"),
+            }
+            match Avx512::detect() {
+                Some($p) => $body,
+                None => eprintln!("avx512 path not run: this CPU lacks AVX-512F"),
             }
         }};
     }
@@ -361,6 +458,7 @@ mod tests {
             (3, 17, 5),
             (4, 16, 64),
             (7, 40, 33),
+            (13, 40, 9),
             (32, 256, 64),
         ] {
             let (lda, ldb, ldc) = (k + 3, n + 1, n + 2);

@@ -137,7 +137,9 @@ fn backward_rows<M: CellMath, P: Path>(
     };
     let mut step = vec![0.0f32; nb * width];
     let mut dx_step = vec![0.0f32; if j.f_x.is_some() { nb * input } else { 0 }];
-    let mut chunk = Chunk::new(input + hidden, width, nb);
+    // Features per panel of `A^T`: the rows of one product tile (8 on AVX-512).
+    let quad = if p.avx512().is_some() { 8 } else { 4 };
+    let mut chunk = Chunk::new(input + hidden, width, nb, quad);
     let zeros = [0.0f32; BLOCK];
     for k in (0..j.seq.steps).rev() {
         let t = j.seq.time(k);
@@ -247,34 +249,37 @@ fn backward_rows<M: CellMath, P: Path>(
 
 /// A worker's running weight gradient `A^T D` (`A`: rows `[x | h]`, `D`: the pre-activation
 /// gradients of the same rows), fed row by row and multiplied out a chunk of rows at a time:
-/// `A^T` in row panels of 4 (the left operand of a 4-row tile, read front to back) and `D` in
-/// column panels of 16.
+/// `A^T` in row panels of `quad` features (the left operand of a tile of as many rows, read
+/// front to back) and `D` in column panels of 16.
 struct Chunk {
     /// Features `C + H`.
     features: usize,
+    /// Features per panel of `A^T` (4, or 8 on the AVX-512 path).
+    quad: usize,
     width: usize,
     /// Rows a chunk holds.
     cap: usize,
     /// Rows held now.
     len: usize,
-    /// `A^T`: panel `i` holds features `4 i .. 4 i + 4` of every row (`[cap, 4]`).
+    /// `A^T`: panel `i` holds features `quad i .. quad (i + 1)` of every row (`[cap, quad]`).
     a: Vec<f32>,
-    /// One row of `A` being added (`features` rounded up to 4; the rounding stays zero).
+    /// One row of `A` being added (`features` rounded up to `quad`; the rounding stays zero).
     row: Vec<f32>,
     /// `D` in column panels of `cap` rows.
     d: Packed,
-    /// The sum: `features` rows (rounded up to a multiple of 4) of `width`, then the column
-    /// sums of `D`.
+    /// The sum: `features` rows (rounded up to a multiple of `quad`) of `width`, then the
+    /// column sums of `D`.
     sum: Vec<f32>,
 }
 
 impl Chunk {
-    fn new(features: usize, width: usize, rows_per_step: usize) -> Chunk {
+    fn new(features: usize, width: usize, rows_per_step: usize, quad: usize) -> Chunk {
         let steps = (CHUNK_ROWS / rows_per_step).max(1);
         let cap = steps * rows_per_step;
-        let padded = features.next_multiple_of(4);
+        let padded = features.next_multiple_of(quad);
         Chunk {
             features,
+            quad,
             width,
             cap,
             len: 0,
@@ -295,8 +300,9 @@ impl Chunk {
         let p = self.len;
         self.row[..x.len()].copy_from_slice(x);
         self.row[x.len()..self.features].copy_from_slice(h);
-        for (ib, quad) in self.row.chunks_exact(4).enumerate() {
-            self.a[(ib * self.cap + p) * 4..][..4].copy_from_slice(quad);
+        let q = self.quad;
+        for (ib, part) in self.row.chunks_exact(q).enumerate() {
+            self.a[(ib * self.cap + p) * q..][..q].copy_from_slice(part);
         }
         for (q, part) in dpre.chunks_exact(TILE_COLS).enumerate() {
             self.d.panel_mut(q)[p * TILE_COLS..][..TILE_COLS].copy_from_slice(part);
@@ -313,21 +319,22 @@ impl Chunk {
     /// block; running it panel by panel instead, to keep a panel of `D` in L1, was no
     /// faster).
     fn flush<P: Path>(&mut self, p: P) {
-        for ib in 0..self.features.div_ceil(4) {
+        let q = self.quad;
+        for ib in 0..self.features.div_ceil(q) {
             let a = Strided {
-                data: &self.a[ib * 4 * self.cap..(ib + 1) * 4 * self.cap],
+                data: &self.a[ib * q * self.cap..(ib + 1) * q * self.cap],
                 row: 1,
-                col: 4,
+                col: q,
             };
-            let c = &mut self.sum[ib * 4 * self.width..(ib + 1) * 4 * self.width];
-            add_product(p, (4, self.width, self.len), a, (&self.d, 0), c, self.width);
+            let c = &mut self.sum[ib * q * self.width..(ib + 1) * q * self.width];
+            add_product(p, (q, self.width, self.len), a, (&self.d, 0), c, self.width);
         }
         self.len = 0;
     }
 
     /// The sum: `[x | h]^T dpre` rows, then the column sums.
     fn finish(self) -> Vec<f32> {
-        let padded = self.features.next_multiple_of(4);
+        let padded = self.features.next_multiple_of(self.quad);
         let mut sum = self.sum;
         // Drop the rounding rows, keep the column sums.
         sum.drain(self.features * self.width..padded * self.width);

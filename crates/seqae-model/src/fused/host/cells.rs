@@ -307,5 +307,6 @@ mod tests {
         }
         check::<seqae_simd::Portable>();
         check::<seqae_simd::Avx2Fma>();
+        check::<seqae_simd::Avx512>();
     }
 }

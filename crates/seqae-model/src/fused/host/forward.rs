@@ -9,6 +9,9 @@ use super::layout::{BLOCK, Dims, Layout, Weights, fuse, units};
 use super::{Pass, Sequences, output_blocks, row_blocks};
 use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, accumulate};
 
+/// The most rows of one step tile (the AVX-512 path's).
+const MAX_TILE_ROWS: usize = 4;
+
 /// What the forward pass keeps for the backward pass.
 #[derive(Clone, Debug, Default)]
 pub struct Saved {
@@ -130,9 +133,16 @@ fn forward_rows<M: CellMath, P: Path>(p: P, j: &ForwardJob<'_>, r0: usize, nb: u
             c_next: &mut c_next,
         };
         for q in 0..j.seq.l.blocks {
-            // Tiles of two rows by one block: 8 accumulators, 4 panel vectors, a broadcast
-            // (three rows, 12 accumulators, ran out of registers and was slower).
+            // Tiles of two rows by one block on AVX2: 8 accumulators, 4 panel vectors, a
+            // broadcast (three rows, 12 accumulators, ran out of its 16 registers and was
+            // slower). AVX-512 holds a row of a block in 2 of its 32 registers: four rows.
             let mut r = 0;
+            if p.avx512().is_some() {
+                while r + 4 <= nb {
+                    step_tile::<M, 4, P>(p, j, &mut s, xs, q, r);
+                    r += 4;
+                }
+            }
             while r + 2 <= nb {
                 step_tile::<M, 2, P>(p, j, &mut s, xs, q, r);
                 r += 2;
@@ -199,11 +209,11 @@ fn step_tile<M: CellMath, const R: usize, P: Path>(
     // The cell runs on the R rows at once (blocks of `R U` values): independent chains side
     // by side, where one row's chain of exponentials and divisions would leave the core
     // waiting. Stack copies in and out (they alias nothing, so the loops vectorise).
-    const { assert!(R <= 2, "the stack arrays hold two rows") };
+    const { assert!(R <= MAX_TILE_ROWS, "the stack arrays hold four rows") };
     let n = R * units;
-    let mut pre = [0.0f32; 2 * BLOCK];
-    let mut h = [0.0f32; 2 * BLOCK];
-    let mut c = [0.0f32; 2 * BLOCK];
+    let mut pre = [0.0f32; MAX_TILE_ROWS * BLOCK];
+    let mut h = [0.0f32; MAX_TILE_ROWS * BLOCK];
+    let mut c = [0.0f32; MAX_TILE_ROWS * BLOCK];
     for (i, row) in acc.iter().enumerate() {
         let row = row.as_flattened();
         for g in 0..M::GROUPS {
@@ -215,9 +225,9 @@ fn step_tile<M: CellMath, const R: usize, P: Path>(
             c[i * units..][..units].copy_from_slice(&s.c[o..o + units]);
         }
     }
-    let mut hn = [0.0f32; 2 * BLOCK];
-    let mut cn = [0.0f32; 2 * BLOCK];
-    let mut sv = [0.0f32; 5 * BLOCK];
+    let mut hn = [0.0f32; MAX_TILE_ROWS * BLOCK];
+    let mut cn = [0.0f32; MAX_TILE_ROWS * BLOCK];
+    let mut sv = [0.0f32; 5 * BLOCK]; // SAVED R U: at most 5 x 4 x 8 (LSTM)
     M::forward::<P>(
         &pre[..M::GROUPS * n],
         &h[..n],

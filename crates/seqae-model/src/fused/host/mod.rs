@@ -16,9 +16,18 @@
 //! [`buffers`] (the buffers workers fill), [`forward`], [`backward`].
 
 /// Runs `$body::<M, P>(p, job, r0, nb)` for rows `r0..r0 + nb` on the path `isa` asks for: on
-/// the AVX2 path inside a wrapper compiled for AVX2 and FMA (the body is inlined into it).
+/// the AVX-512 and AVX2 paths inside a wrapper compiled for them (the body is inlined into it).
 macro_rules! on_path {
     ($isa:expr, $body:ident::<$m:ty>($job:ty, $j:expr, $r0:expr, $nb:expr) -> $ret:ty) => {{
+        #[cfg(target_arch = "x86_64")]
+        if let Some(token) = $isa.avx512() {
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            fn run<M: CellMath>(token: seqae_simd::Avx512, j: &$job, r0: usize, nb: usize) -> $ret {
+                $body::<M, seqae_simd::Avx512>(token, j, r0, nb)
+            }
+            // SAFETY: the token proves that the CPU has AVX-512F, AVX2 and FMA.
+            return unsafe { run::<$m>(token, $j, $r0, $nb) };
+        }
         #[cfg(target_arch = "x86_64")]
         if let Some(token) = $isa.avx2_fma() {
             #[target_feature(enable = "avx2,fma")]
