@@ -132,11 +132,6 @@ impl Avx512 {
         Self::supported().then_some(Avx512(()))
     }
 
-    /// The AVX2 token that this one implies.
-    pub fn avx2_fma(self) -> Avx2Fma {
-        Avx2Fma(())
-    }
-
     fn supported() -> bool {
         #[cfg(target_arch = "x86_64")]
         {

@@ -37,8 +37,6 @@ pub struct Stream {
     channels: usize,
     /// The next sequence to read.
     next: usize,
-    /// Values read from the file so far (for the truncation message).
-    read: u64,
     allow_missing: bool,
     /// Whether the header's sizes were checked against a regular file's size (so that
     /// reserving memory by them is safe).
@@ -125,7 +123,6 @@ impl Stream {
             len: len as usize,
             channels: channels as usize,
             next: 0,
-            read: 0,
             allow_missing: options.allow_missing,
             sized: meta.is_file(),
         };
@@ -196,24 +193,25 @@ impl Stream {
             Values::F64(r) => r.next().map(|v| v.map(|v| v as f32)),
             Values::Whole(_) => None,
         };
-        let total = self.n as u64 * self.len as u64 * self.channels as u64;
-        match v {
-            Some(Ok(v)) => {
-                self.read += 1;
-                Ok(v)
-            }
-            Some(Err(e)) => Err(DataError::file(
-                &self.path,
-                format!(
-                    "truncated or unreadable data after {} of {total} values: {e}",
-                    self.read
-                ),
-            )),
-            None => Err(DataError::file(
-                &self.path,
-                format!("truncated data: {} of {total} values", self.read),
-            )),
+        if let Some(Ok(v)) = v {
+            return Ok(v);
         }
+        // Values consumed so far (the one that failed included).
+        let (consumed, total) = match &self.values {
+            Values::F32(r) => (r.total_len() - r.len(), r.total_len()),
+            Values::F64(r) => (r.total_len() - r.len(), r.total_len()),
+            Values::Whole(all) => (all.len() as u64, all.len() as u64),
+        };
+        Err(DataError::file(
+            &self.path,
+            match v {
+                Some(Err(e)) => format!(
+                    "truncated or unreadable data after {} of {total} values: {e}",
+                    consumed - 1
+                ),
+                _ => format!("truncated data: {consumed} of {total} values"),
+            },
+        ))
     }
 
     /// Trims sequence `i`'s padding, checks it and adds it to `b`.

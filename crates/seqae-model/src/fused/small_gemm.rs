@@ -215,15 +215,7 @@ fn row_block<const R: usize, P: Path>(
         // Two panels side by side: an R x 32 tile, two registers a row.
         while (q + 2) * TILE_COLS <= n {
             let c = &mut c[r0 * cs + q * TILE_COLS..];
-            let mut acc = [[[0.0f32; TILE_COLS]; 2]; R];
-            for (i, row) in acc.iter_mut().enumerate() {
-                row.as_flattened_mut()
-                    .copy_from_slice(&c[i * cs..][..2 * TILE_COLS]);
-            }
-            accumulate::<R, 2, P>(path, &mut acc, a, k, [panel(q), panel(q + 1)]);
-            for (i, row) in acc.iter().enumerate() {
-                c[i * cs..][..2 * TILE_COLS].copy_from_slice(row.as_flattened());
-            }
+            full_tile::<R, 2, P>(path, a, k, [panel(q), panel(q + 1)], c, cs);
             q += 2;
         }
     }
@@ -246,36 +238,37 @@ fn tile<const R: usize, P: Path>(
     (cs, width): (usize, usize),
 ) {
     if width == TILE_COLS {
-        return full_tile::<R, P>(path, a, k, panel, c, cs);
+        return full_tile::<R, 1, P>(path, a, k, [panel], c, cs);
     }
     // A partial tile: through a zero-padded copy.
     let mut pad = [[0.0f32; TILE_COLS]; R];
     for (i, row) in pad.iter_mut().enumerate() {
         row[..width].copy_from_slice(&c[i * cs..][..width]);
     }
-    full_tile::<R, P>(path, a, k, panel, pad.as_flattened_mut(), TILE_COLS);
+    full_tile::<R, 1, P>(path, a, k, [panel], pad.as_flattened_mut(), TILE_COLS);
     for (i, row) in pad.iter().enumerate() {
         c[i * cs..][..width].copy_from_slice(&row[..width]);
     }
 }
 
-/// [`tile`] for all 16 columns.
+/// [`tile`] for all columns of `N` panels side by side (`16 N` columns of `c`).
 #[inline(always)]
-fn full_tile<const R: usize, P: Path>(
+fn full_tile<const R: usize, const N: usize, P: Path>(
     path: P,
     a: Strided<'_>,
     k: usize,
-    panel: &[f32],
+    panels: [&[f32]; N],
     c: &mut [f32],
     cs: usize,
 ) {
-    let mut acc = [[[0.0f32; TILE_COLS]; 1]; R];
+    let mut acc = [[[0.0f32; TILE_COLS]; N]; R];
     for (i, row) in acc.iter_mut().enumerate() {
-        row[0].copy_from_slice(&c[i * cs..][..TILE_COLS]);
+        row.as_flattened_mut()
+            .copy_from_slice(&c[i * cs..][..N * TILE_COLS]);
     }
-    accumulate::<R, 1, P>(path, &mut acc, a, k, [panel]);
+    accumulate::<R, N, P>(path, &mut acc, a, k, panels);
     for (i, row) in acc.iter().enumerate() {
-        c[i * cs..][..TILE_COLS].copy_from_slice(&row[0]);
+        c[i * cs..][..N * TILE_COLS].copy_from_slice(row.as_flattened());
     }
 }
 
