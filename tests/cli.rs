@@ -480,11 +480,19 @@ fn bench_reports_throughput() {
             "1",
             "--threads",
             "1",
+            "--runs",
+            "2",
             "--kernel",
             kernel,
             "--json",
         ]);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["runs"], 2, "{out}");
+        assert_eq!(
+            v["train_seq_per_s_runs"].as_array().unwrap().len(),
+            2,
+            "{out}"
+        );
         assert!(v["train_seq_per_s"].as_f64().unwrap() > 0.0, "{out}");
         assert!(v["encode_seq_per_s"].as_f64().unwrap() > 0.0, "{out}");
         assert_eq!(v["kernel"], kernel);
@@ -502,6 +510,7 @@ fn bench_reports_throughput() {
         "--peer-script",
     );
     bad(&["bench", "--kernel", "magic"], "kernel");
+    bad(&["bench", "--runs", "0"], "--runs");
 }
 
 /// The library's defaults are the command line's: `SeqAe::fit` on the data `seqae train` reads

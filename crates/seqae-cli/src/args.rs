@@ -519,6 +519,10 @@ pub struct BenchArgs {
     /// Worker threads (rayon pool, GEMMs).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Runs of each side, alternating seqae and the peer; the report gives the median of each
+    /// figure and the range.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = Backend::default())]
     pub backend: Backend,

@@ -30,7 +30,7 @@ impl AutoEncoder {
 
     /// Latent vectors `[B, latent]` (no dropout).
     pub fn encode(&self, batch: &DeviceBatch, run: RunOptions) -> Tensor<2> {
-        self.encoder.forward(&batch.inputs, &batch.masks, run, None)
+        self.encoder.forward(batch, run, None)
     }
 
     /// Latent vectors and reconstructions `[B, T, C]` in target order. With `rng` (training),
@@ -46,12 +46,9 @@ impl AutoEncoder {
         mut rng: Option<&mut StdRng>,
     ) -> (Tensor<2>, Tensor<3>) {
         let p = config.dropout;
-        let z = self.encoder.forward(
-            &batch.inputs,
-            &batch.masks,
-            run,
-            rng.as_deref_mut().map(|r| (r, p)),
-        );
+        let z = self
+            .encoder
+            .forward(batch, run, rng.as_deref_mut().map(|r| (r, p)));
         let feed = match (config.decoder_input, rng.is_some(), target) {
             (DecoderInput::Unconditioned, _, _) => Feed::Zeros,
             (DecoderInput::Latent, _, _) => Feed::Latent,

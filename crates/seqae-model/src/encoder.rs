@@ -4,6 +4,7 @@ use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
 use rand::rngs::StdRng;
 
+use crate::batch::DeviceBatch;
 use crate::cell::CellWeights;
 use crate::config::{ModelConfig, Pooling};
 use crate::fused::{Kernel, RunOptions, run_fused, run_fused_final, stack_masks};
@@ -52,19 +53,18 @@ impl Encoder {
         }
     }
 
-    /// The latent vectors `[B, latent]` of a batch given as per-step inputs and masks
-    /// (see [`RecurrentLayer::forward`]), with the layers `run` chooses. With
+    /// The latent vectors `[B, latent]` of a batch, with the layers `run` chooses. With
     /// `train = Some((rng, p))`, dropout `p` is applied between layers.
     pub fn forward(
         &self,
-        inputs: &[Tensor<2>],
-        masks: &[Option<Tensor<2>>],
+        batch: &DeviceBatch,
         run: RunOptions,
         mut train: Option<(&mut StdRng, f64)>,
     ) -> Tensor<2> {
         if run.kernel == Kernel::Fused {
-            return self.forward_fused(inputs, masks, run, train);
+            return self.forward_fused(batch, run, train);
         }
+        let (inputs, masks) = (&batch.inputs[..], &batch.masks[..]);
         let mut steps: Option<Vec<Tensor<2>>> = None;
         let mut finals = Vec::new();
         for (l, layer) in self.layers.iter().enumerate() {
@@ -93,16 +93,14 @@ impl Encoder {
     /// direction over the whole sequence).
     fn forward_fused(
         &self,
-        inputs: &[Tensor<2>],
-        masks: &[Option<Tensor<2>>],
+        db: &DeviceBatch,
         run: RunOptions,
         mut train: Option<(&mut StdRng, f64)>,
     ) -> Tensor<2> {
-        let [batch, _] = inputs[0].dims();
-        let steps = inputs.len();
-        let device = inputs[0].device();
-        let mask = stack_masks(masks, steps, batch, &device);
-        let mut x: Tensor<3> = Tensor::stack(inputs.to_vec(), 0);
+        let batch = db.size;
+        let device = db.stacked.device();
+        let mask = db.mask.clone();
+        let mut x: Tensor<3> = db.stacked.clone();
         let mut finals = Vec::new();
         for (l, layer) in self.layers.iter().enumerate() {
             let cells: Vec<(&CellWeights, bool)> = std::iter::once((&layer.fwd, false))
@@ -166,10 +164,12 @@ impl Encoder {
 /// mean or maximum.
 fn pool(states: Tensor<3>, mask: Tensor<2>, pooling: Pooling) -> Tensor<2> {
     let [t, b, w] = states.dims();
-    let m = mask.reshape([t, b, 1]).repeat_dim(2, w);
+    // `[T, B, 1]`, broadcast over the state's width (a repeated copy was a seventh of
+    // embedding's time).
+    let m = mask.reshape([t, b, 1]);
     match pooling {
         Pooling::Mean => {
-            let count = m.clone().sum_dim(0).reshape([b, w]).clamp_min(1.0);
+            let count = m.clone().sum_dim(0).reshape([b, 1]).clamp_min(1.0);
             (states * m).sum_dim(0).reshape([b, w]) / count
         }
         // States lie in [-1, 1] (tanh); padded steps are pushed far below.

@@ -25,14 +25,62 @@ struct Measured {
     sgemm_gflops: Option<f64>,
 }
 
+/// One side's runs: each run as measured, and the median of each figure.
+#[derive(Clone, Debug)]
+struct Runs {
+    each: Vec<Measured>,
+    median: Measured,
+}
+
+impl Runs {
+    fn new(each: Vec<Measured>) -> Runs {
+        let of = |f: &dyn Fn(&Measured) -> Option<f64>| {
+            let mut v: Vec<f64> = each.iter().filter_map(f).filter(|v| !v.is_nan()).collect();
+            v.sort_by(f64::total_cmp);
+            match v.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(v[n / 2]),
+                n => Some(0.5 * (v[n / 2 - 1] + v[n / 2])),
+            }
+        };
+        let median = Measured {
+            train: of(&|m| Some(m.train)).unwrap_or(f64::NAN),
+            encode: of(&|m| Some(m.encode)).unwrap_or(f64::NAN),
+            peak_mib: of(&|m| m.peak_mib),
+            first_loss: of(&|m| Some(m.first_loss)).unwrap_or(f64::NAN),
+            last_loss: of(&|m| Some(m.last_loss)).unwrap_or(f64::NAN),
+            sgemm_gflops: of(&|m| m.sgemm_gflops),
+        };
+        Runs { each, median }
+    }
+
+    /// `min-max` of a figure over the runs.
+    fn range(&self, f: impl Fn(&Measured) -> f64) -> String {
+        let (lo, hi) = self
+            .each
+            .iter()
+            .map(f)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+        format!("{lo:.0}-{hi:.0}")
+    }
+}
+
 /// Side of the matrices whose product measures the machine's sgemm peak.
 const PEAK_SIZE: usize = 1024;
 
 /// Runs the command.
 pub fn run(args: &BenchArgs) -> CliResult<()> {
-    if args.n == 0 || args.len == 0 || args.dim == 0 || args.batch == 0 || args.epochs == 0 {
+    if args.n == 0
+        || args.len == 0
+        || args.dim == 0
+        || args.batch == 0
+        || args.epochs == 0
+        || args.runs == 0
+    {
         return Err(CliError::Input(
-            "--n, --len, --dim, --batch and --epochs must be at least 1".into(),
+            "--n, --len, --dim, --batch, --epochs and --runs must be at least 1".into(),
         ));
     }
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -58,12 +106,20 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         .num_threads(args.threads)
         .build_global()
         .map_err(|e| CliError::Failed(format!("cannot size the thread pool: {e}")))?;
-    let mut ours = bench(args, cell, backend)?;
-    ours.sgemm_gflops = Some(seqae_latent::peak::sgemm_gflops(PEAK_SIZE, args.threads, 5));
-    let theirs = match &peer {
-        Some((python, script)) => Some(run_peer(python, script, args)?),
-        None => None,
-    };
+    // The sides alternate, so that a slow spell of a shared machine falls on both.
+    let (mut mine, mut peers) = (Vec::new(), Vec::new());
+    for _ in 0..args.runs {
+        let mut m = bench(args, cell, backend)?;
+        m.sgemm_gflops = Some(seqae_latent::peak::sgemm_gflops(PEAK_SIZE, args.threads, 5));
+        mine.push(m);
+        if let Some((python, script)) = &peer {
+            peers.push(run_peer(python, script, args)?);
+        }
+    }
+    let all = Runs::new(mine);
+    let peer_runs = (!peers.is_empty()).then(|| Runs::new(peers));
+    let ours = all.median.clone();
+    let theirs = peer_runs.as_ref().map(|r| r.median.clone());
     let (train_flops, encode_flops) = recurrent_flops(cell, args);
     // The peak is the faster of the two sides' own sgemm: the fraction is then never flattered
     // by a slow yardstick.
@@ -75,8 +131,10 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
     let encode_gflops = ours.encode * encode_flops * 1e-9;
     let cpu = cpu_model();
     let isa = seqae_model::Isa::best();
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
     if args.json {
-        let side = |m: &Measured| {
+        let side = |r: &Runs| {
+            let m = &r.median;
             serde_json::json!({
                 "train_seq_per_s": m.train,
                 "encode_seq_per_s": m.encode,
@@ -84,15 +142,18 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
                 "loss_first": m.first_loss,
                 "loss_last": m.last_loss,
                 "sgemm_gflop_per_s": m.sgemm_gflops,
+                "train_seq_per_s_runs": r.each.iter().map(|m| m.train).collect::<Vec<_>>(),
+                "encode_seq_per_s_runs": r.each.iter().map(|m| m.encode).collect::<Vec<_>>(),
             })
         };
-        let mut v = side(&ours);
+        let mut v = side(&all);
         v["cell"] = cell.name().into();
         v["backend"] = backend.name().into();
         v["kernel"] = args.kernel.name().into();
         v["isa"] = isa.name().into();
         v["cpu"] = cpu.clone().into();
         v["threads"] = args.threads.into();
+        v["runs"] = args.runs.into();
         v["train_recurrent_gflop_per_s"] = train_gflops.into();
         v["encode_recurrent_gflop_per_s"] = encode_gflops.into();
         v["sgemm_peak_gflop_per_s"] = peak.into();
@@ -105,14 +166,16 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         v["latent"] = args.latent.into();
         v["batch"] = args.batch.into();
         v["epochs"] = args.epochs.into();
-        if let Some(t) = &theirs {
-            v["peer"] = side(t);
+        if let (Some(r), Some(t)) = (&peer_runs, &theirs) {
+            v["peer"] = side(r);
+            v["train_ratio"] = ratio(ours.train, t.train).into();
+            v["encode_ratio"] = ratio(ours.encode, t.encode).into();
         }
         say!("{v}");
         return Ok(());
     }
     say!(
-        "seqae {} {} kernel={} isa={} cell={} n={} len={} dim={} hidden={} latent={} batch={} epochs={} threads={}",
+        "seqae {} {} kernel={} isa={} cell={} n={} len={} dim={} hidden={} latent={} batch={} epochs={} threads={} runs={}",
         env!("CARGO_PKG_VERSION"),
         backend.name(),
         args.kernel.name(),
@@ -125,32 +188,37 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         args.latent,
         args.batch,
         args.epochs,
-        args.threads
+        args.threads,
+        args.runs
     );
     let mib = |m: &Measured| m.peak_mib.map_or("?".to_string(), |v| format!("{v:.0}"));
     say!(
-        "{:<10} {:>14} {:>14} {:>10} {:>18}",
-        "",
+        "{:<10} {:>14} {:>14} {:>10} {:>18} {:>14} {:>14}",
+        "median",
         "train seq/s",
         "encode seq/s",
         "peak MiB",
-        "loss first->last"
+        "loss first->last",
+        "train range",
+        "encode range"
     );
-    let row = |name: &str, m: &Measured| {
+    let row = |name: &str, r: &Runs| {
+        let m = &r.median;
         say!(
-            "{:<10} {:>14.0} {:>14.0} {:>10} {:>18}",
+            "{:<10} {:>14.0} {:>14.0} {:>10} {:>18} {:>14} {:>14}",
             name,
             m.train,
             m.encode,
             mib(m),
-            format!("{:.4}->{:.4}", m.first_loss, m.last_loss)
+            format!("{:.4}->{:.4}", m.first_loss, m.last_loss),
+            r.range(|m| m.train),
+            r.range(|m| m.encode)
         )
     };
-    row("seqae", &ours);
+    row("seqae", &all);
     let gflops = |rate: f64, flops: f64| format!("{:.1}", rate * flops * 1e-9);
-    if let Some(t) = &theirs {
-        row("pytorch", t);
-        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+    if let (Some(r), Some(t)) = (&peer_runs, &theirs) {
+        row("pytorch", r);
         let mem = match (ours.peak_mib, t.peak_mib) {
             (Some(a), Some(b)) => format!("{:.2}", ratio(a, b)),
             _ => "?".into(),
@@ -387,5 +455,25 @@ mod tests {
         assert_eq!(m.peak_mib, Some(200.0));
         assert_eq!(m.sgemm_gflops, Some(123.5));
         assert!(parse_peer("nothing").is_none());
+    }
+
+    #[test]
+    fn medians_and_ranges_over_runs() {
+        let run = |train: f64, encode: f64, mib: Option<f64>| Measured {
+            train,
+            encode,
+            peak_mib: mib,
+            ..Measured::default()
+        };
+        let r = Runs::new(vec![
+            run(3.0, 10.0, Some(5.0)),
+            run(1.0, 30.0, None),
+            run(2.0, 20.0, Some(7.0)),
+        ]);
+        assert_eq!((r.median.train, r.median.encode), (2.0, 20.0));
+        // A figure missing from a run is left out, and an even count averages the middle two.
+        assert_eq!(r.median.peak_mib, Some(6.0));
+        assert_eq!(r.median.sgemm_gflops, None);
+        assert_eq!(r.range(|m| m.train), "1-3");
     }
 }

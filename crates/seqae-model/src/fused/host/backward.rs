@@ -6,7 +6,7 @@ use seqae_simd::{Isa, Path};
 use super::buffers::{Filling, Shared, padded_rows, put_rows};
 use super::cells::CellMath;
 use super::forward::Saved;
-use super::layout::{BLOCK, Dims, Layout, Weights, fuse, unfuse, units};
+use super::layout::{BLOCK, Dims, Layout, SAVED_ROW, Weights, fuse, unfuse, units};
 use super::{Pass, Sequences, row_blocks};
 use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, add_product};
 
@@ -140,7 +140,6 @@ fn backward_rows<M: CellMath, P: Path>(
     // Features per panel of `A^T`: the rows of one product tile (8 on AVX-512).
     let quad = if p.avx512().is_some() { 8 } else { 4 };
     let mut chunk = Chunk::new(input + hidden, width, nb, quad);
-    let zeros = [0.0f32; BLOCK];
     for k in (0..j.seq.steps).rev() {
         let t = j.seq.time(k);
         let first = t * j.seq.batch + r0;
@@ -188,15 +187,20 @@ fn backward_rows<M: CellMath, P: Path>(
                     }
                 }
                 let s = at * padded + u0;
-                let c_prev = if M::CELL_STATE {
-                    &j.saved.c_prev[s..s + units]
-                } else {
-                    &zeros[..units]
-                };
+                // The saved values too: read through the shared buffers, the cell loop
+                // stayed scalar.
+                let mut acts = [0.0f32; SAVED_ROW];
+                acts[..sw].copy_from_slice(&j.saved.acts[(at * blocks + q) * sw..][..sw]);
+                let mut h_prev = [0.0f32; BLOCK];
+                h_prev[..units].copy_from_slice(&j.saved.h_prev[s..s + units]);
+                let mut c_prev = [0.0f32; BLOCK];
+                if M::CELL_STATE {
+                    c_prev[..units].copy_from_slice(&j.saved.c_prev[s..s + units]);
+                }
                 M::backward(
-                    &j.saved.acts[(at * blocks + q) * sw..][..sw],
-                    &j.saved.h_prev[s..s + units],
-                    c_prev,
+                    &acts[..sw],
+                    &h_prev[..units],
+                    &c_prev[..units],
                     &dh_new[..units],
                     &dc_new[..units],
                     &mut dp,

@@ -79,21 +79,30 @@ pub(super) fn tanh<P: Path>(x: f32) -> f32 {
     ((1.0 - e) / (1.0 + e)).copysign(x)
 }
 
-/// `K` consecutive blocks of `n` values (exact lengths, so that the gate loops vectorise).
+/// `K` consecutive blocks of `n` values (exact lengths, so that the gate loops vectorise:
+/// built by a plain loop, which inlines, where `array::from_fn` was left a call and its
+/// slices' lengths unknown, which kept the backward loops scalar).
 #[inline(always)]
 pub(super) fn blocks<const K: usize>(s: &[f32], n: usize) -> [&[f32]; K] {
-    std::array::from_fn(|k| &s[k * n..(k + 1) * n])
+    let s = &s[..K * n];
+    let mut out = [&s[..0]; K];
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = &s[k * n..][..n];
+    }
+    out
 }
 
 /// Mutable [`blocks`].
 #[inline(always)]
 pub(super) fn blocks_mut<const K: usize>(s: &mut [f32], n: usize) -> [&mut [f32]; K] {
     let mut rest = &mut s[..K * n];
-    std::array::from_fn(|_| {
+    let mut out: [&mut [f32]; K] = std::array::from_fn(|_| &mut [][..]);
+    for o in out.iter_mut() {
         let (a, b) = std::mem::take(&mut rest).split_at_mut(n);
+        *o = a;
         rest = b;
-        a
-    })
+    }
+    out
 }
 
 /// The vanilla cell: `h' = tanh(a)`. Saves `h'`.

@@ -5,12 +5,12 @@ use seqae_simd::{Isa, Path};
 
 use super::buffers::{Filling, Shared, padded_rows, put_rows};
 use super::cells::CellMath;
-use super::layout::{BLOCK, Dims, Layout, Weights, fuse, units};
+use super::layout::{BLOCK, Dims, Layout, SAVED_ROW, Weights, fuse, units};
 use super::{Pass, Sequences, output_blocks, row_blocks};
 use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, accumulate};
 
-/// The most rows of one step tile (the AVX-512 path's).
-const MAX_TILE_ROWS: usize = 4;
+/// Rows of one step tile on the AVX-512 path: 16 accumulators of its 32 registers.
+const WIDE_TILE_ROWS: usize = 8;
 
 /// What the forward pass keeps for the backward pass.
 #[derive(Clone, Debug, Default)]
@@ -135,10 +135,14 @@ fn forward_rows<M: CellMath, P: Path>(p: P, j: &ForwardJob<'_>, r0: usize, nb: u
         for q in 0..j.seq.l.blocks {
             // Tiles of two rows by one block on AVX2: 8 accumulators, 4 panel vectors, a
             // broadcast (three rows, 12 accumulators, ran out of its 16 registers and was
-            // slower). AVX-512 holds a row of a block in 2 of its 32 registers: four rows.
+            // slower). AVX-512 holds a row of a block in 2 of its 32 registers: eight rows.
             let mut r = 0;
             if p.avx512().is_some() {
-                while r + 4 <= nb {
+                while r + WIDE_TILE_ROWS <= nb {
+                    step_tile::<M, WIDE_TILE_ROWS, P>(p, j, &mut s, xs, q, r);
+                    r += WIDE_TILE_ROWS;
+                }
+                if r + 4 <= nb {
                     step_tile::<M, 4, P>(p, j, &mut s, xs, q, r);
                     r += 4;
                 }
@@ -206,62 +210,52 @@ fn step_tile<M: CellMath, const R: usize, P: Path>(
     accumulate::<R, 2, P>(p, &mut acc, xa, input, [x0, x1]);
     let ha = Strided::rows(&s.h[r * padded..], padded);
     accumulate::<R, 2, P>(p, &mut acc, ha, hidden, [h0, h1]);
-    // The cell runs on the R rows at once (blocks of `R U` values): independent chains side
-    // by side, where one row's chain of exponentials and divisions would leave the core
-    // waiting. Stack copies in and out (they alias nothing, so the loops vectorise).
-    const { assert!(R <= MAX_TILE_ROWS, "the stack arrays hold four rows") };
-    let n = R * units;
-    let mut pre = [0.0f32; MAX_TILE_ROWS * BLOCK];
-    let mut h = [0.0f32; MAX_TILE_ROWS * BLOCK];
-    let mut c = [0.0f32; MAX_TILE_ROWS * BLOCK];
-    for (i, row) in acc.iter().enumerate() {
-        let row = row.as_flattened();
-        for g in 0..M::GROUPS {
-            pre[g * n + i * units..][..units].copy_from_slice(&row[g * units..][..units]);
-        }
-        let o = (r + i) * padded + q * units;
-        h[i * units..][..units].copy_from_slice(&s.h[o..o + units]);
-        if M::CELL_STATE {
-            c[i * units..][..units].copy_from_slice(&s.c[o..o + units]);
-        }
-    }
-    let mut hn = [0.0f32; MAX_TILE_ROWS * BLOCK];
-    let mut cn = [0.0f32; MAX_TILE_ROWS * BLOCK];
-    let mut sv = [0.0f32; 5 * BLOCK]; // SAVED R U: at most 5 x 4 x 8 (LSTM)
-    M::forward::<P>(
-        &pre[..M::GROUPS * n],
-        &h[..n],
-        &c[..n],
-        &mut hn[..n],
-        &mut cn[..n],
-        &mut sv[..M::SAVED * n],
-    );
+    // The cell runs row by row on the tile as summed: a row holds `GROUPS` blocks of `U`
+    // pre-activations, the layout the cell reads, and its saved values come out in the layout
+    // they are kept in. (Regrouping the rows into blocks of `R U` values first made the cell
+    // loops read 16 values where 8 had just been written, which stalled the AVX-512 path.)
+    // The states go through stack copies: they alias nothing, so the loops vectorise.
+    const {
+        assert!(
+            M::SAVED * BLOCK / M::GROUPS <= SAVED_ROW,
+            "saved values fit"
+        )
+    };
     let sw = M::SAVED * units;
-    for i in 0..R {
+    for (i, pre) in acc.iter().enumerate() {
         let row = r + i;
         let o = row * padded + q * units;
+        let mut h = [0.0f32; BLOCK];
+        h[..units].copy_from_slice(&s.h[o..o + units]);
+        let mut c = [0.0f32; BLOCK];
+        if M::CELL_STATE {
+            c[..units].copy_from_slice(&s.c[o..o + units]);
+        }
+        let mut hn = [0.0f32; BLOCK];
+        let mut cn = [0.0f32; BLOCK];
+        let mut sv = [0.0f32; SAVED_ROW];
+        M::forward::<P>(
+            pre.as_flattened(),
+            &h[..units],
+            &c[..units],
+            &mut hn[..units],
+            &mut cn[..units],
+            &mut sv[..sw],
+        );
         let m = j.seq.mask[s.first + row];
-        let part = i * units..(i + 1) * units;
-        for (new, &old) in hn[part.clone()].iter_mut().zip(&h[part.clone()]) {
+        for (new, &old) in hn[..units].iter_mut().zip(&h[..units]) {
             *new = old + m * (*new - old);
         }
-        s.h_next[o..o + units].copy_from_slice(&hn[part.clone()]);
+        s.h_next[o..o + units].copy_from_slice(&hn[..units]);
         if M::CELL_STATE {
-            for (new, &old) in cn[part.clone()].iter_mut().zip(&c[part.clone()]) {
+            for (new, &old) in cn[..units].iter_mut().zip(&c[..units]) {
                 *new = old + m * (*new - old);
             }
-            s.c_next[o..o + units].copy_from_slice(&cn[part.clone()]);
+            s.c_next[o..o + units].copy_from_slice(&cn[..units]);
         }
         if j.save {
-            let mut saved = [0.0f32; 5 * BLOCK];
-            for g in 0..M::SAVED {
-                saved[g * units..][..units].copy_from_slice(&sv[g * n + i * units..][..units]);
-            }
             // SAFETY: row first+row, block q belongs to this worker alone.
-            unsafe {
-                j.acts
-                    .put(((s.first + row) * blocks + q) * sw, &saved[..sw])
-            };
+            unsafe { j.acts.put(((s.first + row) * blocks + q) * sw, &sv[..sw]) };
         }
     }
 }

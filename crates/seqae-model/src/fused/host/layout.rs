@@ -33,6 +33,8 @@ pub struct Weights<'a> {
 
 /// Columns of one block of the fused product: two panels, four 8-lane vectors.
 pub(super) const BLOCK: usize = 2 * TILE_COLS;
+/// Saved values of one row and block, at most (`SAVED U`: 5 x 8 for the LSTM).
+pub(super) const SAVED_ROW: usize = 40;
 
 /// Where the fused product puts each pre-activation: block `q` (32 columns, panels `2q` and
 /// `2q + 1`) holds units `q U .. q U + U` (`U = 32 / GROUPS`), group after group, so that
