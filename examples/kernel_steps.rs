@@ -163,7 +163,13 @@ fn main() {
         let (fg, bg) = (flops / f * 1e-9, 2.0 * flops / b * 1e-9);
         if o.json {
             // `null` for the backward pass that `--encode` leaves out (NaN is not JSON).
-            let json = |v: f64| if v.is_finite() { v.to_string() } else { "null".into() };
+            let json = |v: f64| {
+                if v.is_finite() {
+                    v.to_string()
+                } else {
+                    "null".into()
+                }
+            };
             println!(
                 "{{\"cell\":\"{}\",\"isa\":\"{}\",\"encode\":{},\"forward_s\":{f},\"backward_s\":{},\"forward_gflop_per_s\":{fg},\"backward_gflop_per_s\":{}}}",
                 o.cell,

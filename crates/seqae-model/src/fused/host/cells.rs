@@ -1,5 +1,6 @@
 //! The cells' maths on a few hidden units of one batch row ([`CellMath`]: [`Rnn`], [`Lstm`],
 //! [`Gru`]), with branch-free `exp`, `sigmoid` and `tanh` so that the gate loops vectorise.
+use super::layout::BLOCK;
 use seqae_simd::Path;
 
 /// The maths of one cell on a few hidden units of one batch row. The pre-activations come in
@@ -179,14 +180,24 @@ impl CellMath for Lstm {
         saved: &mut [f32],
     ) {
         let n = h_new.len();
-        let [ai, af, ag, ao] = blocks::<4>(pre, n);
+        // The four gates in one pass over the `4 n` values: the sigmoid of `i`, `f`, `o` and
+        // the tanh of `g` share one exponential and one division per value, with the same
+        // operations as `sigmoid` and `tanh` (so the same results), and a 16-lane path runs
+        // two gates per instruction instead of one.
+        let pre = &pre[..4 * n];
+        let mut act = [0.0f32; BLOCK];
+        let act = &mut act[..4 * n];
+        for (j, (a, &x)) in act.iter_mut().zip(pre).enumerate() {
+            let is_tanh = (2 * n..3 * n).contains(&j);
+            let e = exp::<P>(if is_tanh { -2.0 * x.abs() } else { -x });
+            let r = (if is_tanh { 1.0 - e } else { 1.0 }) / (1.0 + e);
+            *a = if is_tanh { r.copysign(x) } else { r };
+        }
+        let [ai, af, ag, ao] = blocks::<4>(act, n);
         let [si, sf, sg, so, st] = blocks_mut::<5>(saved, n);
         let (c, c_new) = (&c[..n], &mut c_new[..n]);
         for j in 0..n {
-            let i = sigmoid::<P>(ai[j]);
-            let f = sigmoid::<P>(af[j]);
-            let g = tanh::<P>(ag[j]);
-            let o = sigmoid::<P>(ao[j]);
+            let (i, f, g, o) = (ai[j], af[j], ag[j], ao[j]);
             let cn = f * c[j] + i * g;
             let tc = tanh::<P>(cn);
             c_new[j] = cn;
