@@ -222,18 +222,18 @@ fn step_tile<M: CellMath, const R: usize, P: Path>(
         )
     };
     let sw = M::SAVED * units;
+    // Declared once for the tile's rows: each row overwrites what it reads (zeroing them row
+    // by row kept the stores busy).
+    let (mut h, mut c) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
+    let (mut hn, mut cn) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
+    let mut sv = [0.0f32; SAVED_ROW];
     for (i, pre) in acc.iter().enumerate() {
         let row = r + i;
         let o = row * padded + q * units;
-        let mut h = [0.0f32; BLOCK];
         h[..units].copy_from_slice(&s.h[o..o + units]);
-        let mut c = [0.0f32; BLOCK];
         if M::CELL_STATE {
             c[..units].copy_from_slice(&s.c[o..o + units]);
         }
-        let mut hn = [0.0f32; BLOCK];
-        let mut cn = [0.0f32; BLOCK];
-        let mut sv = [0.0f32; SAVED_ROW];
         M::forward::<P>(
             pre.as_flattened(),
             &h[..units],
