@@ -46,6 +46,10 @@ pub trait CellMath: Sync {
     );
 }
 
+/// Most batch rows one call of a cell's [`CellMath::forward`] runs on (`n` is at most this
+/// many rows of `32 / GROUPS` units).
+pub(super) const MAX_CELL_ROWS: usize = 2;
+
 /// `exp` without branches or calls (so that the gate loops vectorise): `2^n e^r` with
 /// `|r| <= ln 2 / 2` and a degree-6 Taylor polynomial; relative error about 2e-7.
 #[inline(always)]
@@ -185,7 +189,7 @@ impl CellMath for Lstm {
         // operations as `sigmoid` and `tanh` (so the same results), and a 16-lane path runs
         // two gates per instruction instead of one.
         let pre = &pre[..4 * n];
-        let mut act = [0.0f32; BLOCK];
+        let mut act = [0.0f32; MAX_CELL_ROWS * BLOCK];
         let act = &mut act[..4 * n];
         for (j, (a, &x)) in act.iter_mut().zip(pre).enumerate() {
             let is_tanh = (2 * n..3 * n).contains(&j);

@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use seqae_simd::{Isa, Path};
 
 use super::buffers::{Filling, Shared, padded_rows, put_rows};
-use super::cells::CellMath;
+use super::cells::{CellMath, MAX_CELL_ROWS};
 use super::layout::{BLOCK, Dims, Layout, SAVED_ROW, Weights, fuse, units};
 use super::{Pass, Sequences, output_blocks, row_blocks};
 use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, accumulate};
@@ -194,11 +194,9 @@ fn step_tile<M: CellMath, const R: usize, P: Path>(
     let Layout {
         input,
         hidden,
-        blocks,
         padded,
         ..
     } = j.seq.l;
-    let units = units::<M>();
     let (x0, h0) = j.f.panel(2 * q).split_at(input * TILE_COLS);
     let (x1, h1) = j.f.panel(2 * q + 1).split_at(input * TILE_COLS);
     let bias = &j.bias[q * BLOCK..][..BLOCK];
@@ -210,52 +208,112 @@ fn step_tile<M: CellMath, const R: usize, P: Path>(
     accumulate::<R, 2, P>(p, &mut acc, xa, input, [x0, x1]);
     let ha = Strided::rows(&s.h[r * padded..], padded);
     accumulate::<R, 2, P>(p, &mut acc, ha, hidden, [h0, h1]);
-    // The cell runs row by row on the tile as summed: a row holds `GROUPS` blocks of `U`
-    // pre-activations, the layout the cell reads, and its saved values come out in the layout
-    // they are kept in. (Regrouping the rows into blocks of `R U` values first made the cell
-    // loops read 16 values where 8 had just been written, which stalled the AVX-512 path.)
-    // The states go through stack copies: they alias nothing, so the loops vectorise.
+    // Row by row where the cell loops vectorise on one row (the AVX2 and AVX-512 paths): a
+    // row holds `GROUPS` blocks of `U` pre-activations, the layout the cell reads, and its
+    // saved values come out in the layout they are kept in (regrouped rows made the AVX-512
+    // loops read 16 values where 8 had just been written, which stalled them). The portable
+    // path regroups the tile's rows into blocks of `R U` values, where one row's loops stayed
+    // scalar (4x slower).
+    // (The portable path's tiles have at most `MAX_CELL_ROWS` rows; both branches are
+    // compiled for every path, so that bound is checked where it is run.)
+    if p.avx2_fma().is_some() {
+        cells::<M, R, 1, P>(j, s, &acc, r, q);
+    } else {
+        assert!(R <= MAX_CELL_ROWS, "portable tiles have at most two rows");
+        cells::<M, R, R, P>(j, s, &acc, r, q);
+    }
+}
+
+/// The cell, the mask and the saved values of the `R` tile rows `acc` (worker rows
+/// `r..r + R`, block `q`), `G` rows at a time (`G` divides `R`): with `G > 1` the rows are
+/// regrouped into blocks of `G U` values, so that each loop runs over `G` rows. The states go
+/// through stack copies (they alias nothing, so the loops vectorise), declared once for the
+/// tile: each group overwrites what it reads.
+#[inline(always)]
+fn cells<M: CellMath, const R: usize, const G: usize, P: Path>(
+    j: &ForwardJob<'_>,
+    s: &mut StepState<'_>,
+    acc: &[[[f32; TILE_COLS]; 2]; R],
+    r: usize,
+    q: usize,
+) {
     const {
         assert!(
-            M::SAVED * BLOCK / M::GROUPS <= SAVED_ROW,
-            "saved values fit"
+            M::SAVED * BLOCK / M::GROUPS <= SAVED_ROW && R.is_multiple_of(G),
+            "saved values fit, groups divide the tile"
         )
     };
-    let sw = M::SAVED * units;
-    // Declared once for the tile's rows: each row overwrites what it reads (zeroing them row
-    // by row kept the stores busy).
-    let (mut h, mut c) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
-    let (mut hn, mut cn) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
-    let mut sv = [0.0f32; SAVED_ROW];
-    for (i, pre) in acc.iter().enumerate() {
-        let row = r + i;
-        let o = row * padded + q * units;
-        h[..units].copy_from_slice(&s.h[o..o + units]);
-        if M::CELL_STATE {
-            c[..units].copy_from_slice(&s.c[o..o + units]);
+    let Layout { blocks, padded, .. } = j.seq.l;
+    let units = units::<M>();
+    let (n, sw) = (G * units, M::SAVED * units);
+    let mut regrouped = [[0.0f32; BLOCK]; G];
+    let (mut h, mut c) = ([[0.0f32; BLOCK]; G], [[0.0f32; BLOCK]; G]);
+    let (mut hn, mut cn) = ([[0.0f32; BLOCK]; G], [[0.0f32; BLOCK]; G]);
+    let mut sv = [[0.0f32; SAVED_ROW]; G];
+    let (h, c) = (h.as_flattened_mut(), c.as_flattened_mut());
+    let (hn, cn, sv) = (
+        hn.as_flattened_mut(),
+        cn.as_flattened_mut(),
+        sv.as_flattened_mut(),
+    );
+    for (k, rows) in acc.chunks_exact(G).enumerate() {
+        let first = r + k * G;
+        let pre: &[f32] = if G == 1 {
+            rows[0].as_flattened()
+        } else {
+            let pre = regrouped.as_flattened_mut();
+            for (i, row) in rows.iter().enumerate() {
+                let row = row.as_flattened();
+                for g in 0..M::GROUPS {
+                    pre[g * n + i * units..][..units].copy_from_slice(&row[g * units..][..units]);
+                }
+            }
+            pre
+        };
+        for i in 0..G {
+            let o = (first + i) * padded + q * units;
+            h[i * units..][..units].copy_from_slice(&s.h[o..o + units]);
+            if M::CELL_STATE {
+                c[i * units..][..units].copy_from_slice(&s.c[o..o + units]);
+            }
         }
         M::forward::<P>(
-            pre.as_flattened(),
-            &h[..units],
-            &c[..units],
-            &mut hn[..units],
-            &mut cn[..units],
-            &mut sv[..sw],
+            &pre[..M::GROUPS * n],
+            &h[..n],
+            &c[..n],
+            &mut hn[..n],
+            &mut cn[..n],
+            &mut sv[..M::SAVED * n],
         );
-        let m = j.seq.mask[s.first + row];
-        for (new, &old) in hn[..units].iter_mut().zip(&h[..units]) {
-            *new = old + m * (*new - old);
-        }
-        s.h_next[o..o + units].copy_from_slice(&hn[..units]);
-        if M::CELL_STATE {
-            for (new, &old) in cn[..units].iter_mut().zip(&c[..units]) {
+        for i in 0..G {
+            let row = first + i;
+            let o = row * padded + q * units;
+            let m = j.seq.mask[s.first + row];
+            let part = i * units..(i + 1) * units;
+            for (new, &old) in hn[part.clone()].iter_mut().zip(&h[part.clone()]) {
                 *new = old + m * (*new - old);
             }
-            s.c_next[o..o + units].copy_from_slice(&cn[..units]);
-        }
-        if j.save {
-            // SAFETY: row first+row, block q belongs to this worker alone.
-            unsafe { j.acts.put(((s.first + row) * blocks + q) * sw, &sv[..sw]) };
+            s.h_next[o..o + units].copy_from_slice(&hn[part.clone()]);
+            if M::CELL_STATE {
+                for (new, &old) in cn[part.clone()].iter_mut().zip(&c[part.clone()]) {
+                    *new = old + m * (*new - old);
+                }
+                s.c_next[o..o + units].copy_from_slice(&cn[part]);
+            }
+            if j.save {
+                let mut saved = [0.0f32; SAVED_ROW];
+                let row_saved: &[f32] = if G == 1 {
+                    &sv[..sw]
+                } else {
+                    for g in 0..M::SAVED {
+                        saved[g * units..][..units]
+                            .copy_from_slice(&sv[g * n + i * units..][..units]);
+                    }
+                    &saved[..sw]
+                };
+                // SAFETY: row first+row, block q belongs to this worker alone.
+                unsafe { j.acts.put(((s.first + row) * blocks + q) * sw, row_saved) };
+            }
         }
     }
 }
