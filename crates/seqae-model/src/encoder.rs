@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use crate::batch::DeviceBatch;
 use crate::cell::CellWeights;
 use crate::config::{ModelConfig, Pooling};
-use crate::fused::{Kernel, RunOptions, run_fused, run_fused_final, stack_masks};
+use crate::fused::{Kernel, RunOptions, run_fused, run_fused_final};
 use crate::layer::{RecurrentLayer, dropout, dropout_one};
 use crate::tensor::linear;
 
@@ -71,11 +71,9 @@ impl Encoder {
             let out = layer.forward(steps.as_deref().unwrap_or(inputs), masks, None);
             finals = out.finals;
             if l + 1 == self.layers.len() && self.pooling != Pooling::Last {
-                let [batch, _] = inputs[0].dims();
-                let mask = stack_masks(masks, inputs.len(), batch, &inputs[0].device());
                 let states: Tensor<3> = Tensor::stack(out.outputs, 0);
                 let last = finals.iter().map(|s| s.h.clone()).collect();
-                return self.latent(states, mask, last);
+                return self.latent(states, batch.mask.clone(), last);
             }
             let mut next = out.outputs;
             if l + 1 < self.layers.len()

@@ -118,13 +118,13 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
     }
     let all = Runs::new(mine);
     let peer_runs = (!peers.is_empty()).then(|| Runs::new(peers));
-    let ours = all.median.clone();
-    let theirs = peer_runs.as_ref().map(|r| r.median.clone());
+    let ours = &all.median;
+    let theirs = peer_runs.as_ref().map(|r| &r.median);
     let (train_flops, encode_flops) = recurrent_flops(cell, args);
     // The peak is the faster of the two sides' own sgemm: the fraction is then never flattered
     // by a slow yardstick.
     let peak = std::iter::once(ours.sgemm_gflops)
-        .chain(theirs.as_ref().map(|t| t.sgemm_gflops))
+        .chain(theirs.map(|t| t.sgemm_gflops))
         .flatten()
         .fold(f64::NAN, f64::max);
     let train_gflops = ours.train * train_flops * 1e-9;
@@ -166,7 +166,8 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         v["latent"] = args.latent.into();
         v["batch"] = args.batch.into();
         v["epochs"] = args.epochs.into();
-        if let (Some(r), Some(t)) = (&peer_runs, &theirs) {
+        if let Some(r) = &peer_runs {
+            let t = &r.median;
             v["peer"] = side(r);
             v["train_ratio"] = ratio(ours.train, t.train).into();
             v["encode_ratio"] = ratio(ours.encode, t.encode).into();
@@ -217,7 +218,8 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
     };
     row("seqae", &all);
     let gflops = |rate: f64, flops: f64| format!("{:.1}", rate * flops * 1e-9);
-    if let (Some(r), Some(t)) = (&peer_runs, &theirs) {
+    if let Some(r) = &peer_runs {
+        let t = &r.median;
         row("pytorch", r);
         let mem = match (ours.peak_mib, t.peak_mib) {
             (Some(a), Some(b)) => format!("{:.2}", ratio(a, b)),
@@ -236,10 +238,8 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
     say!(
         "sgemm peak ({PEAK_SIZE}^3, {} threads): gemm crate {} GFLOP/s{}",
         args.threads,
-        side(&ours),
-        theirs
-            .as_ref()
-            .map_or(String::new(), |t| format!(", PyTorch {} GFLOP/s", side(t)))
+        side(ours),
+        theirs.map_or(String::new(), |t| format!(", PyTorch {} GFLOP/s", side(t)))
     );
     say!(
         "recurrent GEMM work: training {} GFLOP/s ({:.0}% of peak), encoding {} GFLOP/s ({:.0}%) (seqae)",

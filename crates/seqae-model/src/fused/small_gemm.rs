@@ -112,6 +112,17 @@ impl Packed {
     }
 }
 
+/// Rows of the widest register tile on `path`: callers that lay out a left operand for whole
+/// tiles (the weight-gradient chunks) use it.
+#[inline(always)]
+pub fn tile_rows<P: Path>(path: P) -> usize {
+    if path.avx512().is_some() {
+        WIDE_TILE_ROWS
+    } else {
+        TILE_ROWS
+    }
+}
+
 /// `c += a b` for `a` `m x k` and rows `p0 .. p0 + k` of `b`; `c` is row-major `m x n` (`n`
 /// at most `b`'s) with row stride `c_stride`, on the code path `path`.
 pub fn add_product<P: Path>(
@@ -176,7 +187,7 @@ fn product<P: Path>(
     cs: usize,
 ) {
     let mut r = 0;
-    if path.avx512().is_some() {
+    if tile_rows(path) == WIDE_TILE_ROWS {
         while r + WIDE_TILE_ROWS <= m {
             row_block::<WIDE_TILE_ROWS, P>(path, r, (n, k), a, b, c, cs);
             r += WIDE_TILE_ROWS;

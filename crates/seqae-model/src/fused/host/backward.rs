@@ -8,7 +8,7 @@ use super::cells::CellMath;
 use super::forward::Saved;
 use super::layout::{BLOCK, Dims, Layout, SAVED_ROW, Weights, fuse, unfuse, units};
 use super::{Pass, Sequences, row_blocks};
-use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, add_product};
+use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, add_product, tile_rows};
 
 /// Gradients of one fused call.
 #[derive(Clone, Debug, Default)]
@@ -137,9 +137,8 @@ fn backward_rows<M: CellMath, P: Path>(
     };
     let mut step = vec![0.0f32; nb * width];
     let mut dx_step = vec![0.0f32; if j.f_x.is_some() { nb * input } else { 0 }];
-    // Features per panel of `A^T`: the rows of one product tile (8 on AVX-512).
-    let quad = if p.avx512().is_some() { 8 } else { 4 };
-    let mut chunk = Chunk::new(input + hidden, width, nb, quad);
+    // Features per panel of `A^T`: the rows of one product tile.
+    let mut chunk = Chunk::new(input + hidden, width, nb, tile_rows(p));
     for k in (0..j.seq.steps).rev() {
         let t = j.seq.time(k);
         let first = t * j.seq.batch + r0;

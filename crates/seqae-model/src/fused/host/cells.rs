@@ -73,15 +73,23 @@ pub(super) fn exp<P: Path>(x: f32) -> f32 {
 
 #[inline(always)]
 pub(super) fn sigmoid<P: Path>(x: f32) -> f32 {
-    1.0 / (1.0 + exp::<P>(-x))
+    sigmoid_or_tanh::<P>(x, false)
 }
 
 /// `tanh` through one `exp` (libm's `tanhf` is several times slower); absolute error below
 /// 1e-6.
 #[inline(always)]
 pub(super) fn tanh<P: Path>(x: f32) -> f32 {
-    let e = exp::<P>(-2.0 * x.abs());
-    ((1.0 - e) / (1.0 + e)).copysign(x)
+    sigmoid_or_tanh::<P>(x, true)
+}
+
+/// `tanh(x)` where `is_tanh`, else the sigmoid: one exponential and one division either way,
+/// so that a loop choosing per value (the LSTM's gates) vectorises over both.
+#[inline(always)]
+fn sigmoid_or_tanh<P: Path>(x: f32, is_tanh: bool) -> f32 {
+    let e = exp::<P>(if is_tanh { -2.0 * x.abs() } else { -x });
+    let r = (if is_tanh { 1.0 - e } else { 1.0 }) / (1.0 + e);
+    if is_tanh { r.copysign(x) } else { r }
 }
 
 /// `K` consecutive blocks of `n` values (exact lengths, so that the gate loops vectorise:
@@ -185,17 +193,13 @@ impl CellMath for Lstm {
     ) {
         let n = h_new.len();
         // The four gates in one pass over the `4 n` values: the sigmoid of `i`, `f`, `o` and
-        // the tanh of `g` share one exponential and one division per value, with the same
-        // operations as `sigmoid` and `tanh` (so the same results), and a 16-lane path runs
+        // the tanh of `g` (the same results as gate by gate), so that a 16-lane path runs
         // two gates per instruction instead of one.
         let pre = &pre[..4 * n];
         let mut act = [0.0f32; MAX_CELL_ROWS * BLOCK];
         let act = &mut act[..4 * n];
         for (j, (a, &x)) in act.iter_mut().zip(pre).enumerate() {
-            let is_tanh = (2 * n..3 * n).contains(&j);
-            let e = exp::<P>(if is_tanh { -2.0 * x.abs() } else { -x });
-            let r = (if is_tanh { 1.0 - e } else { 1.0 }) / (1.0 + e);
-            *a = if is_tanh { r.copysign(x) } else { r };
+            *a = sigmoid_or_tanh::<P>(x, (2 * n..3 * n).contains(&j));
         }
         let [ai, af, ag, ao] = blocks::<4>(act, n);
         let [si, sf, sg, so, st] = blocks_mut::<5>(saved, n);
