@@ -5,8 +5,9 @@
 //! on all of them (the end-to-end speed beside PyTorch is `seqae bench`).
 //!
 //! `cargo run --release --example kernel_steps -- [--cell lstm|gru|rnn] [--rows 32] [--len 128]
-//! [--dim 3] [--hidden 64] [--reps 30] [--encode] [--json]`; with `--encode`, the forward pass
-//! only, as encoding runs it (final states, nothing saved).
+//! [--dim 3] [--hidden 64] [--reps 30] [--encode] [--path avx512] [--json]`; with `--encode`,
+//! the forward pass only, as encoding runs it (final states, nothing saved); with `--path`,
+//! that path only (for a profile of one path).
 use seqae::model::Isa;
 use seqae::model::fused::host::{CellMath, Dims, Gru, Lstm, Pass, Rnn, Weights, backward, forward};
 use std::time::Instant;
@@ -21,6 +22,8 @@ struct Options {
     reps: usize,
     encode: bool,
     json: bool,
+    /// The one path to run (else every path the CPU has).
+    path: Option<Isa>,
 }
 
 fn options() -> Result<Options, String> {
@@ -33,6 +36,7 @@ fn options() -> Result<Options, String> {
         reps: 30,
         encode: false,
         json: false,
+        path: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -55,6 +59,14 @@ fn options() -> Result<Options, String> {
             "--dim" => o.dim = number()?,
             "--hidden" => o.hidden = number()?,
             "--reps" => o.reps = number()?,
+            "--path" => {
+                let isa = Isa::from_name(&value)
+                    .ok_or(format!("--path {value}: not portable, avx2 or avx512"))?;
+                if !isa.supported() {
+                    return Err(format!("--path {value}: this CPU lacks it"));
+                }
+                o.path = Some(isa);
+            }
             _ => return Err(format!("{flag}: unknown option")),
         }
     }
@@ -144,7 +156,10 @@ fn main() {
             "path", "forward ms", "backward ms", "fwd GFLOP/s", "bwd GFLOP/s"
         );
     }
-    let paths: Vec<Isa> = Isa::ALL.into_iter().filter(|i| i.supported()).collect();
+    let paths: Vec<Isa> = Isa::ALL
+        .into_iter()
+        .filter(|i| i.supported() && o.path.is_none_or(|p| p == *i))
+        .collect();
     let mut best = vec![(f64::INFINITY, f64::INFINITY); paths.len()];
     for _ in 0..o.reps {
         for (isa, best) in paths.iter().zip(&mut best) {

@@ -40,6 +40,20 @@ impl Shared<'_> {
         // contract, written by this worker alone; `src` is a distinct borrow.
         unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr.add(at), src.len()) }
     }
+
+    /// The start of `at..at + len`, for a caller that stores its values there straight from
+    /// vector registers (no copy through the stack). A range past the end panics.
+    ///
+    /// # Safety
+    /// As [`Shared::put`]; the caller writes every value of the range and nothing beyond it.
+    #[inline(always)]
+    pub(super) unsafe fn range_ptr(&self, at: usize, len: usize) -> *mut f32 {
+        assert!(at + len <= self.len, "write past the buffer");
+        #[cfg(any(debug_assertions, test))]
+        self.written.fetch_add(len, Ordering::Relaxed);
+        // SAFETY: `at` is inside the allocation (checked above).
+        unsafe { self.ptr.add(at) }
+    }
 }
 
 /// A buffer of `len` values that workers fill, all of them, before it is read: allocated

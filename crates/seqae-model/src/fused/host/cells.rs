@@ -14,6 +14,10 @@ pub trait CellMath: Sync {
     const SAVED: usize;
     /// Whether the cell has a cell state (LSTM).
     const CELL_STATE: bool;
+    /// Whether the AVX-512 path runs the forward step of this cell in registers, two tile
+    /// rows at a time, instead of [`CellMath::forward`] row by row (the LSTM: the forward
+    /// pass's `lstm_avx512`).
+    const AVX512_CELL: bool = false;
 
     /// The weight blocks that pre-activation `group` sums: (block of `w_ih` and `b_ih`,
     /// block of `w_hh` and `b_hh`).
@@ -177,6 +181,7 @@ impl CellMath for Lstm {
     const GROUPS: usize = 4;
     const SAVED: usize = 5;
     const CELL_STATE: bool = true;
+    const AVX512_CELL: bool = true;
 
     fn source(group: usize) -> (Option<usize>, Option<usize>) {
         (Some(group), Some(group))

@@ -6,6 +6,8 @@ use seqae_simd::{Isa, Path};
 use super::buffers::{Filling, Shared, padded_rows, put_rows};
 use super::cells::{CellMath, MAX_CELL_ROWS};
 use super::layout::{BLOCK, Dims, Layout, SAVED_ROW, Weights, fuse, units};
+#[cfg(target_arch = "x86_64")]
+use super::lstm_avx512;
 use super::{Pass, Sequences, output_blocks, row_blocks};
 use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, accumulate};
 
@@ -24,18 +26,18 @@ pub struct Saved {
 }
 
 /// Everything the forward workers share.
-struct ForwardJob<'a> {
-    seq: Sequences<'a>,
+pub(super) struct ForwardJob<'a> {
+    pub(super) seq: Sequences<'a>,
     h0: &'a [f32],
     c0: &'a [f32],
     /// `F` in panels.
     f: &'a Packed,
     bias: &'a [f32],
-    save: bool,
+    pub(super) save: bool,
     y: Shared<'a>,
     h_prev: Shared<'a>,
     c_prev: Shared<'a>,
-    acts: Shared<'a>,
+    pub(super) acts: Shared<'a>,
 }
 
 /// The forward pass. Returns `y`: with `all_steps`, `[T+1, B, H]`: the hidden state after
@@ -172,12 +174,12 @@ fn forward_rows<M: CellMath, P: Path>(p: P, j: &ForwardJob<'_>, r0: usize, nb: u
 }
 
 /// The states of one step of one worker: read `h`, `c`; write `h_next`, `c_next`.
-struct StepState<'s> {
-    first: usize,
-    h: &'s [f32],
-    c: &'s [f32],
-    h_next: &'s mut [f32],
-    c_next: &'s mut [f32],
+pub(super) struct StepState<'s> {
+    pub(super) first: usize,
+    pub(super) h: &'s [f32],
+    pub(super) c: &'s [f32],
+    pub(super) h_next: &'s mut [f32],
+    pub(super) c_next: &'s mut [f32],
 }
 
 /// Rows `r..r + R` (of the worker) and block `q` of one step: the product tile from the
@@ -208,6 +210,15 @@ fn step_tile<M: CellMath, const R: usize, P: Path>(
     accumulate::<R, 2, P>(p, &mut acc, xa, input, [x0, x1]);
     let ha = Strided::rows(&s.h[r * padded..], padded);
     accumulate::<R, 2, P>(p, &mut acc, ha, hidden, [h0, h1]);
+    // The LSTM on AVX-512: the cell in registers, two rows at a time.
+    #[cfg(target_arch = "x86_64")]
+    if M::AVX512_CELL
+        && R.is_multiple_of(2)
+        && let Some(token) = p.avx512()
+    {
+        // SAFETY: the token proves that the CPU has AVX-512F, AVX2 and FMA.
+        return unsafe { lstm_avx512::forward_cells::<R>(token, j, s, &acc, r, q) };
+    }
     // Row by row where the cell loops vectorise on one row (the AVX2 and AVX-512 paths): a
     // row holds `GROUPS` blocks of `U` pre-activations, the layout the cell reads, and its
     // saved values come out in the layout they are kept in (regrouped rows made the AVX-512

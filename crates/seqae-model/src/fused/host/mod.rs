@@ -51,6 +51,8 @@ pub mod buffers;
 pub mod cells;
 pub mod forward;
 pub mod layout;
+#[cfg(target_arch = "x86_64")]
+mod lstm_avx512;
 
 pub use backward::{Grads, backward};
 pub use cells::{CellMath, Gru, Lstm, Rnn};
