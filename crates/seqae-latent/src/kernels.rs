@@ -2,14 +2,16 @@
 //!
 //! Points are stored in pairs of panels of [`LANES`] points each, feature-major inside a panel
 //! (`panel[f * LANES + l]` is feature `f` of point `l`). A kernel computes the dot products of
-//! two panels with a group of at most [`MAX_GROUP`] centres, keeping every accumulator in a
+//! two panels with a group of at most [`Points::MAX_GROUP`] centres, keeping every accumulator in a
 //! SIMD register, and folds the arg-min (or candidate distances) into the same pass, so the data
 //! is read once per pass and nothing is packed.
 //!
-//! Each kernel has one body, generic over the eight-lane operations of a path ([`Lanes`]):
-//! plain arrays ([`Portable`]), or AVX2 registers reached only through an
+//! Each kernel has one body, generic over the operations of a path on the 16 points of a pair
+//! ([`Points`]): plain arrays ([`Portable`]), AVX2 registers reached only through an
 //! [`Avx2Fma`](seqae_simd::Avx2Fma) token and compiled inside a
-//! `#[target_feature(enable = "avx2,fma")]` function (module `avx2`). The entry points take the
+//! `#[target_feature(enable = "avx2,fma")]` function (module `avx2`), or one AVX-512 register
+//! per 16 points, through an [`Avx512`](seqae_simd::Avx512) token (module `avx512`: the
+//! distance kernels only; the f64 sums keep their AVX2 bodies there). The entry points take the
 //! [`Isa`] to run.
 
 // Lane-indexed loops mirror the SIMD layout on purpose.
@@ -21,13 +23,8 @@ mod lanes;
 
 use seqae_simd::{Isa, Portable};
 
-pub(crate) use lanes::LANES;
-use lanes::Lanes;
-
-/// Points per pair of panels, the unit the kernels work on.
-pub(crate) const PAIR: usize = 2 * LANES;
-/// Largest number of centres handled in one register group.
-const MAX_GROUP: usize = 6;
+use lanes::Points;
+pub(crate) use lanes::{LANES, PAIR};
 
 /// Centred data in panel layout, padded with zero points to a multiple of [`PAIR`].
 pub(crate) struct Panels {
@@ -116,9 +113,9 @@ impl Centres {
     }
 }
 
-/// Splits `k` centres into balanced groups of at most [`MAX_GROUP`]: `(first, size)`.
-fn groups(k: usize) -> Vec<(usize, usize)> {
-    let n_groups = k.div_ceil(MAX_GROUP).max(1);
+/// Splits `k` centres into balanced groups of at most `max`: `(first, size)`.
+fn groups(k: usize, max: usize) -> Vec<(usize, usize)> {
+    let n_groups = k.div_ceil(max).max(1);
     let (base, rem) = (k / n_groups, k % n_groups);
     let mut out = Vec::with_capacity(n_groups);
     let mut j0 = 0;
@@ -130,7 +127,8 @@ fn groups(k: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Calls `$f::<G, S>($args)` with `G` the group size `$g` (1 to [`MAX_GROUP`]) as a constant.
+/// Calls `$f::<G, S>($args)` with `G` the group size `$g` (1 to 12, the largest
+/// [`Points::MAX_GROUP`]) as a constant.
 macro_rules! by_group_size {
     ($g:expr, $f:ident::<S>($($arg:expr),* $(,)?)) => {
         match $g {
@@ -139,7 +137,13 @@ macro_rules! by_group_size {
             3 => $f::<3, S>($($arg),*),
             4 => $f::<4, S>($($arg),*),
             5 => $f::<5, S>($($arg),*),
-            _ => $f::<6, S>($($arg),*),
+            6 => $f::<6, S>($($arg),*),
+            7 => $f::<7, S>($($arg),*),
+            8 => $f::<8, S>($($arg),*),
+            9 => $f::<9, S>($($arg),*),
+            10 => $f::<10, S>($($arg),*),
+            11 => $f::<11, S>($($arg),*),
+            _ => $f::<12, S>($($arg),*),
         }
     };
 }
@@ -150,30 +154,36 @@ fn lanes_at(v: &[f32], i: usize) -> &[f32; LANES] {
     v[i * LANES..(i + 1) * LANES].try_into().expect("8 lanes")
 }
 
-/// Dot products of the two panels of `pair` with centres `j0..j0 + G`.
+/// The `i`-th run of [`PAIR`] values of `v`.
 #[inline(always)]
-fn dots<const G: usize, S: Lanes>(
+fn pair_at(v: &[f32], i: usize) -> &[f32; PAIR] {
+    v[i * PAIR..(i + 1) * PAIR].try_into().expect("16 points")
+}
+
+/// Dot products of the 16 points of `pair` with centres `j0..j0 + G`.
+#[inline(always)]
+fn dots<const G: usize, S: Points>(
     s: S,
     pair: &[f32],
     ct: &[f32],
     k: usize,
     j0: usize,
     d: usize,
-) -> [[S::F; G]; 2] {
-    let mut acc = [[s.splat(0.0); G]; 2];
+) -> [S::P; G] {
+    let mut acc = [s.splat(0.0); G];
     let (pa, pb) = pair.split_at(LANES * d);
     for ((xa, xb), c) in pa
         .chunks_exact(LANES)
         .zip(pb.chunks_exact(LANES))
         .zip(ct.chunks_exact(k))
     {
-        let xa = s.load(xa.try_into().expect("8 lanes"));
-        let xb = s.load(xb.try_into().expect("8 lanes"));
+        let x = s.load_panels(
+            xa.try_into().expect("8 lanes"),
+            xb.try_into().expect("8 lanes"),
+        );
         let c = &c[j0..j0 + G];
         for g in 0..G {
-            let cv = s.splat(c[g]);
-            acc[0][g] = s.madd(xa, cv, acc[0][g]);
-            acc[1][g] = s.madd(xb, cv, acc[1][g]);
+            acc[g] = s.madd(x, s.splat(c[g]), acc[g]);
         }
     }
     acc
@@ -182,42 +192,46 @@ fn dots<const G: usize, S: Lanes>(
 /// Nearest centre group update for one pair: `best_v`/`best_i` hold the running minimum of
 /// `|c|^2 - 2 x.c` for the 16 points and its centre index (as bits).
 #[inline(always)]
-fn nearest_group<const G: usize, S: Lanes>(
+fn nearest_group<const G: usize, S: Points>(
     s: S,
     pair: &[f32],
     c: &Centres,
     j0: usize,
     d: usize,
-    best_v: &mut [S::F; 2],
-    best_i: &mut [S::F; 2],
+    best_v: &mut S::P,
+    best_i: &mut S::P,
 ) {
     let acc = dots::<G, S>(s, pair, &c.ct, c.k, j0, d);
     let m2 = s.splat(-2.0);
-    for g in 0..G {
+    for (g, &dot) in acc.iter().enumerate() {
         let cs = s.splat(c.sq[j0 + g]);
         let j = s.splat_bits((j0 + g) as u32);
-        for h in 0..2 {
-            let v = s.madd(m2, acc[h][g], cs);
-            best_i[h] = s.select_lt(v, best_v[h], j, best_i[h]);
-            best_v[h] = s.select_lt(v, best_v[h], v, best_v[h]);
-        }
+        let v = s.madd(m2, dot, cs);
+        *best_i = s.select_lt(v, *best_v, j, *best_i);
+        *best_v = s.select_lt(v, *best_v, v, *best_v);
     }
 }
 
 /// Adds the 8 points of `panel` (feature-major, `d` features) to `sums` rows `lab[l]`, in f64:
-/// 8 x 8 blocks are transposed first so each point's features are added as contiguous runs.
+/// 8 x 8 blocks are transposed first (with shuffles on the AVX2 and AVX-512 paths; value by
+/// value they took most of an assignment pass) so each point's features are added as
+/// contiguous runs.
 #[inline(always)]
-fn add_panel(panel: &[f32], lab: &[u32], d: usize, sums: &mut [f64]) {
+fn add_panel<S: Points>(s: S, panel: &[f32], lab: &[u32], d: usize, sums: &mut [f64]) {
     let d8 = d / 8 * 8;
     for fb in (0..d8).step_by(8) {
         // t[l] = features fb..fb + 8 of point l.
-        let mut t = [[0.0f32; 8]; LANES];
-        for f in 0..8 {
-            let r = lanes_at(panel, fb + f);
-            for l in 0..LANES {
-                t[l][f] = r[l];
-            }
-        }
+        let row = |f: usize| lanes_at(panel, fb + f);
+        let t = s.transpose([
+            row(0),
+            row(1),
+            row(2),
+            row(3),
+            row(4),
+            row(5),
+            row(6),
+            row(7),
+        ]);
         for (tl, &j) in t.iter().zip(lab) {
             let j = j as usize;
             for (acc, &v) in sums[j * d + fb..j * d + fb + 8].iter_mut().zip(tl) {
@@ -233,7 +247,7 @@ fn add_panel(panel: &[f32], lab: &[u32], d: usize, sums: &mut [f64]) {
 }
 
 #[inline(always)]
-fn nearest_body<S: Lanes>(
+fn nearest_body<S: Points>(
     s: S,
     x: &Panels,
     c: &Centres,
@@ -242,24 +256,23 @@ fn nearest_body<S: Lanes>(
     mut sums: Option<&mut [f64]>,
 ) {
     let d = x.d;
-    let gs = groups(c.k);
+    let gs = groups(c.k, S::MAX_GROUP);
     for (p, o) in pairs.zip(out.chunks_exact_mut(PAIR)) {
         let pair = x.pair(p);
-        let mut best_v = [s.splat(f32::INFINITY); 2];
-        let mut best_i = [s.splat_bits(0); 2];
+        let mut best_v = s.splat(f32::INFINITY);
+        let mut best_i = s.splat_bits(0);
         for &(j0, g) in &gs {
             by_group_size!(
                 g,
                 nearest_group::<S>(s, pair, c, j0, d, &mut best_v, &mut best_i)
             );
         }
-        let (oa, ob) = o.split_at_mut(LANES);
-        s.store_bits(best_i[0], oa.try_into().expect("8 lanes"));
-        s.store_bits(best_i[1], ob.try_into().expect("8 lanes"));
+        s.store_bits(best_i, o.try_into().expect("16 points"));
         if let Some(sums) = sums.as_deref_mut() {
+            let (oa, ob) = o.split_at(LANES);
             let (pa, pb) = pair.split_at(LANES * d);
-            add_panel(pa, oa, d, sums);
-            add_panel(pb, ob, d, sums);
+            add_panel(s, pa, oa, d, sums);
+            add_panel(s, pb, ob, d, sums);
         }
     }
 }
@@ -279,6 +292,10 @@ pub(crate) fn nearest(
     debug_assert_eq!(out.len(), pairs.len() * PAIR);
     debug_assert!(sums.as_ref().is_none_or(|s| s.len() == c.k * x.d));
     #[cfg(target_arch = "x86_64")]
+    if let Some(token) = isa.avx512() {
+        return avx512::nearest(token, x, c, pairs, out, sums);
+    }
+    #[cfg(target_arch = "x86_64")]
     if let Some(token) = isa.avx2_fma() {
         return avx2::nearest(token, x, c, pairs, out, sums);
     }
@@ -289,7 +306,7 @@ pub(crate) fn nearest(
 /// offset `i`, clamped at 0 and minimised with `closest`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn cand_group<const G: usize, S: Lanes>(
+fn cand_group<const G: usize, S: Points>(
     s: S,
     pair: &[f32],
     xsq: &[f32],
@@ -303,33 +320,26 @@ fn cand_group<const G: usize, S: Lanes>(
 ) {
     let acc = dots::<G, S>(s, pair, &c.ct, c.k, j0, d);
     let (m2, two, zero) = (s.splat(-2.0), s.splat(2.0), s.splat(0.0));
-    for g in 0..G {
+    let xs = s.load(pair_at(xsq, 0));
+    for (g, &dot) in acc.iter().enumerate() {
         let cs = s.splat(c.sq[j0 + g]);
-        let o = &mut out[(j0 + g) * stride + i..(j0 + g) * stride + i + PAIR];
-        for h in 0..2 {
-            let xs = s.load(lanes_at(xsq, h));
-            // Each path keeps the association it has always had (same results bit for bit).
-            let v = if S::FMA {
-                s.add(xs, s.madd(m2, acc[h][g], cs))
-            } else {
-                s.sub(s.add(xs, cs), s.mul(two, acc[h][g]))
-            };
-            let mut v = s.max(v, zero);
-            if let Some(cl) = closest {
-                v = s.min(v, s.load(lanes_at(cl, h)));
-            }
-            s.store(
-                v,
-                (&mut o[h * LANES..(h + 1) * LANES])
-                    .try_into()
-                    .expect("8 lanes"),
-            );
+        let at = (j0 + g) * stride + i;
+        // Each path keeps the association it has always had (same results bit for bit).
+        let v = if S::FMA {
+            s.add(xs, s.madd(m2, dot, cs))
+        } else {
+            s.sub(s.add(xs, cs), s.mul(two, dot))
+        };
+        let mut v = s.max(v, zero);
+        if let Some(cl) = closest {
+            v = s.min(v, s.load(pair_at(cl, 0)));
         }
+        s.store(v, (&mut out[at..at + PAIR]).try_into().expect("16 points"));
     }
 }
 
 #[inline(always)]
-fn candidates_body<S: Lanes>(
+fn candidates_body<S: Points>(
     s: S,
     x: &Panels,
     c: &Centres,
@@ -339,7 +349,7 @@ fn candidates_body<S: Lanes>(
 ) {
     let d = x.d;
     let stride = pairs.len() * PAIR;
-    let gs = groups(c.k);
+    let gs = groups(c.k, S::MAX_GROUP);
     let first = pairs.start;
     for p in pairs {
         let pair = x.pair(p);
@@ -368,6 +378,10 @@ pub(crate) fn candidates(
     out: &mut [f32],
 ) {
     debug_assert_eq!(out.len(), c.k * pairs.len() * PAIR);
+    #[cfg(target_arch = "x86_64")]
+    if let Some(token) = isa.avx512() {
+        return avx512::candidates(token, x, c, closest, pairs, out);
+    }
     #[cfg(target_arch = "x86_64")]
     if let Some(token) = isa.avx2_fma() {
         return avx2::candidates(token, x, c, closest, pairs, out);
@@ -432,8 +446,78 @@ pub(crate) fn sum_as_f64(v: &[f32]) -> f64 {
     s
 }
 
-/// The bodies compiled for AVX2 + FMA. Each wrapper takes an [`Avx2Fma`](seqae_simd::Avx2Fma) token, the proof that
-/// the CPU has the features, so no safe caller can reach the instructions without them.
+/// `nearest` and `candidates` for one path: wrappers that take the path's token (the proof
+/// that the CPU has `$features`, so no safe caller can reach the instructions without them)
+/// and run the bodies inside a `#[target_feature]` function.
+#[cfg(target_arch = "x86_64")]
+macro_rules! distance_kernels {
+    ($token:ident, $features:literal) => {
+        /// [`super::nearest`] on this path.
+        pub(super) fn nearest(
+            token: $token,
+            x: &Panels,
+            c: &Centres,
+            pairs: Range<usize>,
+            out: &mut [u32],
+            sums: Option<&mut [f64]>,
+        ) {
+            #[target_feature(enable = $features)]
+            fn run(
+                t: $token,
+                x: &Panels,
+                c: &Centres,
+                p: Range<usize>,
+                o: &mut [u32],
+                s: Option<&mut [f64]>,
+            ) {
+                super::nearest_body(t, x, c, p, o, s)
+            }
+            // SAFETY: the token proves that the CPU has the features enabled.
+            unsafe { run(token, x, c, pairs, out, sums) }
+        }
+
+        /// [`super::candidates`] on this path.
+        pub(super) fn candidates(
+            token: $token,
+            x: &Panels,
+            c: &Centres,
+            closest: Option<&[f32]>,
+            pairs: Range<usize>,
+            out: &mut [f32],
+        ) {
+            #[target_feature(enable = $features)]
+            fn run(
+                t: $token,
+                x: &Panels,
+                c: &Centres,
+                cl: Option<&[f32]>,
+                p: Range<usize>,
+                o: &mut [f32],
+            ) {
+                super::candidates_body(t, x, c, cl, p, o)
+            }
+            // SAFETY: the token proves that the CPU has the features enabled.
+            unsafe { run(token, x, c, closest, pairs, out) }
+        }
+    };
+}
+
+/// The distance kernels on 16-lane registers (the f64 sums run their AVX2 bodies on this
+/// path: they are a few per cent of a clustering run).
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::ops::Range;
+
+    use seqae_simd::Avx512;
+
+    use super::{Centres, Panels};
+
+    distance_kernels!(Avx512, "avx512f,avx2,fma");
+}
+
+/// The bodies compiled for AVX2 + FMA. Each wrapper takes an [`Avx2Fma`](seqae_simd::Avx2Fma)
+/// token, the proof that the CPU has the features, so no safe caller can reach the
+/// instructions without them.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::ops::Range;
@@ -442,53 +526,7 @@ mod avx2 {
 
     use super::{Centres, Panels};
 
-    /// [`super::nearest`] on the AVX2 path.
-    pub(super) fn nearest(
-        token: Avx2Fma,
-        x: &Panels,
-        c: &Centres,
-        pairs: Range<usize>,
-        out: &mut [u32],
-        sums: Option<&mut [f64]>,
-    ) {
-        #[target_feature(enable = "avx2,fma")]
-        fn run(
-            t: Avx2Fma,
-            x: &Panels,
-            c: &Centres,
-            p: Range<usize>,
-            o: &mut [u32],
-            s: Option<&mut [f64]>,
-        ) {
-            super::nearest_body(t, x, c, p, o, s)
-        }
-        // SAFETY: the token proves that the CPU has AVX2 and FMA.
-        unsafe { run(token, x, c, pairs, out, sums) }
-    }
-
-    /// [`super::candidates`] on the AVX2 path.
-    pub(super) fn candidates(
-        token: Avx2Fma,
-        x: &Panels,
-        c: &Centres,
-        closest: Option<&[f32]>,
-        pairs: Range<usize>,
-        out: &mut [f32],
-    ) {
-        #[target_feature(enable = "avx2,fma")]
-        fn run(
-            t: Avx2Fma,
-            x: &Panels,
-            c: &Centres,
-            cl: Option<&[f32]>,
-            p: Range<usize>,
-            o: &mut [f32],
-        ) {
-            super::candidates_body(t, x, c, cl, p, o)
-        }
-        // SAFETY: the token proves that the CPU has AVX2 and FMA.
-        unsafe { run(token, x, c, closest, pairs, out) }
-    }
+    distance_kernels!(Avx2Fma, "avx2,fma");
 
     /// [`super::sqrt_dists`] on the AVX2 path.
     pub(super) fn sqrt_dists(_: Avx2Fma, row: &mut [f64], sq_i: f64, sq: &[f64]) {
@@ -511,8 +549,8 @@ mod avx2 {
     }
 }
 
-/// The paths a test can run here: the portable one always, the AVX2 one when the CPU has it
-/// (a skipped path is reported on stderr, never passed silently).
+/// The paths a test can run here: the portable one always, the AVX2 and AVX-512 ones when the
+/// CPU has them (a skipped path is reported on stderr, never passed silently).
 #[cfg(test)]
 pub(crate) fn test_paths() -> Vec<Isa> {
     Isa::ALL
@@ -547,10 +585,12 @@ mod tests {
 
     #[test]
     fn groups_are_balanced() {
-        assert_eq!(groups(1), vec![(0, 1)]);
-        assert_eq!(groups(6), vec![(0, 6)]);
-        assert_eq!(groups(10), vec![(0, 5), (5, 5)]);
-        assert_eq!(groups(13), vec![(0, 5), (5, 4), (9, 4)]);
+        assert_eq!(groups(1, 6), vec![(0, 1)]);
+        assert_eq!(groups(6, 6), vec![(0, 6)]);
+        assert_eq!(groups(10, 6), vec![(0, 5), (5, 5)]);
+        assert_eq!(groups(13, 6), vec![(0, 5), (5, 4), (9, 4)]);
+        assert_eq!(groups(10, 12), vec![(0, 10)]);
+        assert_eq!(groups(25, 12), vec![(0, 9), (9, 8), (17, 8)]);
     }
 
     /// Every path against a plain scalar reference of the same arithmetic (bit for bit) and
@@ -632,6 +672,33 @@ mod tests {
                 candidates(isa, &p, &cs, Some(&closest), 0..p.n_pairs, &mut dist);
                 assert!(dist.iter().all(|&v| v <= 0.5), "{at}");
             }
+        }
+    }
+
+    /// Centres given twice tie exactly: every path keeps the first of the two (ties are
+    /// decided by a strict `<` in centre order, across and inside groups).
+    #[test]
+    fn ties_go_to_the_first_centre_on_every_path() {
+        let (n, d, k) = (45usize, 5usize, 14usize);
+        let x: Vec<f32> = (0..n * d)
+            .map(|i| ((i * 29 % 83) as f32) * 0.1 - 4.0)
+            .collect();
+        let half: Vec<f32> = (0..k / 2 * d)
+            .map(|i| ((i * 61 % 89) as f32) * 0.1 - 4.0)
+            .collect();
+        // Centre 2j and 2j + 1 are the same point.
+        let c: Vec<f32> = half.chunks_exact(d).flat_map(|r| r.repeat(2)).collect();
+        let (p, cs) = (Panels::new(&x, n, d, &vec![0.0; d]), Centres::new(&c, k, d));
+        for isa in test_paths() {
+            let mut lab = vec![0u32; p.n_pairs * PAIR];
+            nearest(isa, &p, &cs, 0..p.n_pairs, &mut lab, None);
+            assert!(
+                lab[..n].iter().all(|&j| j % 2 == 0),
+                "{isa}: {:?}",
+                &lab[..n]
+            );
+            // Not all points go to one centre: the test sees several groups.
+            assert!(lab[..n].iter().any(|&j| j != lab[0]), "{isa}");
         }
     }
 
