@@ -10,6 +10,7 @@ use nalgebra::DMatrix;
 use rand::Rng;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rayon::prelude::*;
 
 use crate::error::{LatentError, Result};
 use crate::kmeans::{KMeans, KMeansModel};
@@ -20,6 +21,8 @@ use seqae_data::Matrix;
 const DENSE_LIMIT: usize = 1500;
 /// Most subspace iterations.
 const MAX_ITER: usize = 3000;
+/// Columns of a graph product summed at once (in registers).
+const COLUMNS: usize = 8;
 
 /// Spectral clustering settings.
 #[derive(Clone, Debug)]
@@ -112,33 +115,48 @@ impl Spectral {
 /// The symmetrised connectivity graph `A = (C + C^T) / 2` as adjacency lists, regularised by
 /// `tau / n` between every pair, with the degrees of the regularised graph.
 struct Graph {
-    edges: Vec<Vec<(usize, f64)>>,
     /// The regulariser `tau` (the mean degree of `A`).
     tau: f64,
     degree: Vec<f64>,
+    /// `D^-1/2`, the diagonal.
+    inv: Vec<f64>,
+    /// `D^-1/2 A D^-1/2` in compressed rows (computed once: the product runs thousands of
+    /// times): the edges of point `i` are `starts[i]..starts[i + 1]` of `cols` and `weights`.
+    starts: Vec<usize>,
+    cols: Vec<u32>,
+    weights: Vec<f64>,
 }
 
 impl Graph {
-    /// Each point connected to its `nn` nearest points (itself first), symmetrised.
+    /// Each point connected to its `nn` nearest points (itself first), symmetrised. The
+    /// neighbours are found for all points in parallel, the graph built from them in order.
     fn knn(m: &Matrix, nn: usize) -> Graph {
         let n = m.rows();
         let rows: Vec<&[f32]> = (0..n).map(|i| m.row(i).expect("row in range")).collect();
+        let nearest: Vec<Vec<usize>> = (0..n)
+            .into_par_iter()
+            .map_init(
+                || vec![0.0f64; n],
+                |dist, i| {
+                    for (j, d) in dist.iter_mut().enumerate() {
+                        *d = rows[i]
+                            .iter()
+                            .zip(rows[j])
+                            .map(|(a, b)| ((a - b) as f64).powi(2))
+                            .sum();
+                    }
+                    dist[i] = -1.0; // itself first
+                    let mut order: Vec<usize> = (0..n).collect();
+                    order.select_nth_unstable_by(nn - 1, |&a, &b| {
+                        dist[a].total_cmp(&dist[b]).then(a.cmp(&b))
+                    });
+                    order[..nn].to_vec()
+                },
+            )
+            .collect();
         let mut dense: Vec<std::collections::BTreeMap<usize, f64>> = vec![Default::default(); n];
-        let mut dist = vec![0.0f64; n];
-        for i in 0..n {
-            for (j, d) in dist.iter_mut().enumerate() {
-                *d = rows[i]
-                    .iter()
-                    .zip(rows[j])
-                    .map(|(a, b)| ((a - b) as f64).powi(2))
-                    .sum();
-            }
-            dist[i] = -1.0; // itself first
-            let mut order: Vec<usize> = (0..n).collect();
-            order.select_nth_unstable_by(nn - 1, |&a, &b| {
-                dist[a].total_cmp(&dist[b]).then(a.cmp(&b))
-            });
-            for &j in &order[..nn] {
+        for (i, near) in nearest.iter().enumerate() {
+            for &j in near {
                 *dense[i].entry(j).or_default() += 0.5;
                 *dense[j].entry(i).or_default() += 0.5;
             }
@@ -150,41 +168,72 @@ impl Graph {
             .map(|e| e.iter().map(|(_, w)| w).sum())
             .collect();
         let tau = plain.iter().sum::<f64>() / n as f64;
-        let degree = plain.iter().map(|d| d + tau).collect();
-        Graph { edges, tau, degree }
+        let degree: Vec<f64> = plain.iter().map(|d| d + tau).collect();
+        let inv: Vec<f64> = degree.iter().map(|d| 1.0 / d.sqrt().max(1e-12)).collect();
+        let mut starts = Vec::with_capacity(n + 1);
+        let total = edges.iter().map(Vec::len).sum();
+        let (mut cols, mut weights) = (Vec::with_capacity(total), Vec::with_capacity(total));
+        starts.push(0);
+        for (i, e) in edges.iter().enumerate() {
+            for &(j, w) in e {
+                cols.push(j as u32);
+                weights.push(w * inv[i] * inv[j]);
+            }
+            starts.push(cols.len());
+        }
+        Graph {
+            tau,
+            degree,
+            inv,
+            starts,
+            cols,
+            weights,
+        }
     }
 
-    /// `y = D^-1/2 A D^-1/2 x` for the columns of `x` (`n x k`).
+    /// `y = D^-1/2 A D^-1/2 x` for the columns of `x` (`n x k`). The rows of `y` are summed
+    /// in parallel, each from the rows of `x` that its edges name, copied row-major first: in
+    /// `x`'s column-major layout an edge read `k` values `n` apart, and the product took most
+    /// of a clustering run.
     fn normalised_product(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
         let (n, k) = x.shape();
-        let inv: Vec<f64> = self
-            .degree
-            .iter()
-            .map(|d| 1.0 / d.sqrt().max(1e-12))
-            .collect();
+        let inv = &self.inv;
         // The regulariser's part, tau/n between every pair: a rank-one term.
-        let mut y = DMatrix::zeros(n, k);
-        for c in 0..k {
-            let s: f64 = (0..n).map(|j| inv[j] * x[(j, c)]).sum::<f64>() * self.tau / n as f64;
-            for i in 0..n {
-                y[(i, c)] = inv[i] * s;
-            }
-        }
-        for i in 0..n {
-            for &(j, w) in &self.edges[i] {
-                let f = w * inv[i] * inv[j];
-                for c in 0..k {
-                    y[(i, c)] += f * x[(j, c)];
+        let rank_one: Vec<f64> = (0..k)
+            .map(|c| (0..n).map(|j| inv[j] * x[(j, c)]).sum::<f64>() * self.tau / n as f64)
+            .collect();
+        // Row j of x at xr[j k ..]: the transpose's column-major values.
+        let xt = x.transpose();
+        let xr = xt.as_slice();
+        let mut y = vec![0.0f64; n * k];
+        if k > 0 {
+            y.par_chunks_mut(k).enumerate().for_each(|(i, row)| {
+                // Eight columns at a time, summed in registers over the edges. (Compiled for
+                // AVX2 it was no faster: the rows of `x` that the edges name are the cost.)
+                for c0 in (0..k).step_by(COLUMNS) {
+                    let w = COLUMNS.min(k - c0);
+                    let mut acc = [0.0f64; COLUMNS];
+                    for (a, &s) in acc.iter_mut().zip(&rank_one[c0..c0 + w]) {
+                        *a = inv[i] * s;
+                    }
+                    let edges = self.starts[i]..self.starts[i + 1];
+                    for (&j, &f) in self.cols[edges.clone()].iter().zip(&self.weights[edges]) {
+                        let xj = &xr[j as usize * k + c0..][..w];
+                        for (a, &v) in acc.iter_mut().zip(xj) {
+                            *a += f * v;
+                        }
+                    }
+                    row[c0..c0 + w].copy_from_slice(&acc[..w]);
                 }
-            }
+            });
         }
-        y
+        DMatrix::from_row_slice(n, k, &y)
     }
 
     /// The eigenvectors of the `k` largest eigenvalues of `D^-1/2 A D^-1/2`, largest first,
     /// from a dense symmetric eigendecomposition.
     fn top_eigenvectors_dense(&self, k: usize) -> DMatrix<f64> {
-        let n = self.edges.len();
+        let n = self.degree.len();
         let eye = DMatrix::<f64>::identity(n, n);
         let m = self.normalised_product(&eye);
         let eig = (m.clone() + m.transpose()).scale(0.5).symmetric_eigen();
@@ -195,7 +244,7 @@ impl Graph {
     /// `(I + D^-1/2 A D^-1/2) / 2` (eigenvalues in [0, 1], the wanted ones the largest) with a
     /// Rayleigh-Ritz step at the end.
     fn top_eigenvectors_iterative(&self, k: usize, seed: u64) -> DMatrix<f64> {
-        let n = self.edges.len();
+        let n = self.degree.len();
         let mut rng = StdRng::seed_from_u64(seed);
         let mut q = DMatrix::from_fn(n, k, |_, _| rng.random_range(-1.0..1.0));
         q = q.qr().q();
