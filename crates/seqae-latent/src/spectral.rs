@@ -112,11 +112,13 @@ impl Spectral {
     }
 }
 
-/// The symmetrised connectivity graph `A = (C + C^T) / 2` as adjacency lists, regularised by
-/// `tau / n` between every pair, with the degrees of the regularised graph.
+/// The symmetrised connectivity graph `A = (C + C^T) / 2`, regularised by `tau / n` between
+/// every pair, as the compressed rows of `D^-1/2 A D^-1/2` with the degrees of the
+/// regularised graph.
 struct Graph {
     /// The regulariser `tau` (the mean degree of `A`).
     tau: f64,
+    /// The degrees `D` of the regularised graph.
     degree: Vec<f64>,
     /// `D^-1/2`, the diagonal.
     inv: Vec<f64>,

@@ -21,9 +21,9 @@ pub(crate) trait Points: Path {
     /// Sixteen `f32` values.
     type P: Copy;
     /// The most centres a kernel holds in registers at once: one accumulator per centre and
-    /// [`Points`] value (registers: 16 of 8 lanes with AVX2, 32 of 16 with AVX-512, where
-    /// 12 also keep twice as many sums in flight as the adder's latency needs). The order of
-    /// the centres is the same whatever the grouping, and so are the results.
+    /// [`Points`] value (16 registers of 8 lanes with AVX2: 6 centres of two halves; 32 of 16
+    /// lanes with AVX-512: 12). The order of the centres is the same whatever the grouping,
+    /// and so are the results. At most 12 (`by_group_size`).
     const MAX_GROUP: usize;
     /// `v` for every point.
     fn splat(self, v: f32) -> Self::P;

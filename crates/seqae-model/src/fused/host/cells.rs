@@ -14,9 +14,11 @@ pub trait CellMath: Sync {
     const SAVED: usize;
     /// Whether the cell has a cell state (LSTM).
     const CELL_STATE: bool;
-    /// Whether the AVX-512 path runs the forward step of this cell in registers, two tile
-    /// rows at a time, instead of [`CellMath::forward`] row by row (the LSTM: the forward
-    /// pass's `lstm_avx512`).
+    /// Whether this is the LSTM, whose forward step the AVX-512 path runs in registers, two
+    /// tile rows at a time (the forward pass's `lstm_avx512`, which computes the LSTM's
+    /// maths: only [`Lstm`] sets it), where other paths and tiles of odd height call
+    /// [`CellMath::forward`] row by row.
+    #[doc(hidden)]
     const AVX512_CELL: bool = false;
 
     /// The weight blocks that pre-activation `group` sums: (block of `w_ih` and `b_ih`,

@@ -4,7 +4,8 @@
 //! two rows at once, one in each half of a vector. Written row by row
 //! ([`Lstm`](crate::fused::host::Lstm)'s `forward`, which the other paths run), that work ran
 //! on 8 lanes and through stack copies. These are the same operations in the same order, so
-//! the results are the row-by-row cell's bit for bit; the test below checks it against the
+//! the results are the row-by-row cell's bit for bit as the AVX2 and AVX-512 paths compile it
+//! (with fused multiply-adds; the portable path's differ in rounding); the test below checks it against the
 //! AVX2 path, and the backward pass (whose cell stays row by row: two rows per register there
 //! measured 6% slower) along with it.
 use std::arch::x86_64::{

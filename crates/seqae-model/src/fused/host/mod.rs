@@ -13,7 +13,8 @@
 //! per worker, a chunk of rows at a time while they are in cache.
 //!
 //! Modules: [`cells`] (the cells' maths), [`layout`] (sizes, the fused weight layout),
-//! [`buffers`] (the buffers workers fill), [`forward`], [`backward`].
+//! [`buffers`] (the buffers workers fill), [`forward`], `lstm_avx512` (the LSTM's forward
+//! cell on the AVX-512 path), [`backward`].
 
 /// Runs `$body::<M, P>(p, job, r0, nb)` for rows `r0..r0 + nb` on the path `isa` asks for: on
 /// the AVX-512 and AVX2 paths inside a wrapper compiled for them (the body is inlined into it).
