@@ -20,7 +20,8 @@ pub(super) struct Shared<'a> {
 
 // SAFETY: a `Shared` is a pointer into a buffer that it borrows mutably for `'a`; the workers
 // that hold copies only write through `put` and `range_ptr`, whose contract is that no two of
-// them touch the same range, so sending or sharing the handle between threads creates no data race.
+// them touch the same range, so sending or sharing the handle between threads creates no
+// data race.
 unsafe impl Send for Shared<'_> {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for Shared<'_> {}

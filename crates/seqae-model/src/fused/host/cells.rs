@@ -56,24 +56,45 @@ pub trait CellMath: Sync {
 /// many rows of `32 / GROUPS` units).
 pub(super) const MAX_CELL_ROWS: usize = 2;
 
+/// The constants of [`exp`], which the AVX-512 LSTM cell's `exp` shares.
+pub(super) mod exp_consts {
+    /// `1.5 * 2^23`: adding it rounds to an integer.
+    pub(in crate::fused::host) const ROUND: f32 = 12_582_912.0;
+    /// The clamp of the argument, `[MIN, MAX]`.
+    pub(in crate::fused::host) const MIN: f32 = -87.0;
+    /// See [`MIN`].
+    pub(in crate::fused::host) const MAX: f32 = 88.0;
+    /// `-ln 2` in two parts (`r = x + n LN2_HI + n LN2_LO`).
+    pub(in crate::fused::host) const LN2_HI: f32 = -0.693_359_4;
+    /// See [`LN2_HI`].
+    pub(in crate::fused::host) const LN2_LO: f32 = 2.121_944_4e-4;
+    /// The Taylor polynomial of `e^r` by Horner's rule: the coefficient of `r^6` first.
+    pub(in crate::fused::host) const POLY: [f32; 7] = [
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ];
+}
+
 /// `exp` without branches or calls (so that the gate loops vectorise): `2^n e^r` with
 /// `|r| <= ln 2 / 2` and a degree-6 Taylor polynomial; relative error about 2e-7.
 #[inline(always)]
 pub(super) fn exp<P: Path>(x: f32) -> f32 {
-    const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer
-    let x = x.clamp(-87.0, 88.0);
+    use exp_consts::{LN2_HI, LN2_LO, MAX, MIN, POLY, ROUND};
+    let x = x.clamp(MIN, MAX);
     let shifted = P::madd(x, std::f32::consts::LOG2_E, ROUND);
     let n = shifted - ROUND;
     // The integer n read from the bits of `shifted` (an `as` cast would not vectorise).
     let k = shifted.to_bits().wrapping_sub(ROUND.to_bits());
-    let r = P::madd(n, 2.121_944_4e-4, P::madd(n, -0.693_359_4, x));
-    let p = 1.0 / 720.0;
-    let p = P::madd(p, r, 1.0 / 120.0);
-    let p = P::madd(p, r, 1.0 / 24.0);
-    let p = P::madd(p, r, 1.0 / 6.0);
-    let p = P::madd(p, r, 0.5);
-    let p = P::madd(p, r, 1.0);
-    let p = P::madd(p, r, 1.0);
+    let r = P::madd(n, LN2_LO, P::madd(n, LN2_HI, x));
+    let mut p = POLY[0];
+    for c in &POLY[1..] {
+        p = P::madd(p, r, *c);
+    }
     p * f32::from_bits(k.wrapping_add(127) << 23)
 }
 

@@ -183,21 +183,17 @@ fn gate(x: __m512, tanh: __mmask16) -> __m512 {
 #[target_feature(enable = "avx512f,avx2,fma")]
 #[inline]
 fn exp(x: __m512) -> __m512 {
-    const ROUND: f32 = 12_582_912.0;
+    use super::cells::exp_consts::{LN2_HI, LN2_LO, MAX, MIN, POLY, ROUND};
     let set = _mm512_set1_ps;
-    // clamp(x, -87, 88), a NaN kept.
-    let x = _mm512_min_ps(set(88.0), _mm512_max_ps(set(-87.0), x));
+    // clamp(x, MIN, MAX), a NaN kept.
+    let x = _mm512_min_ps(set(MAX), _mm512_max_ps(set(MIN), x));
     let n = _mm512_sub_ps(
         _mm512_fmadd_ps(x, set(std::f32::consts::LOG2_E), set(ROUND)),
         set(ROUND),
     );
-    let r = _mm512_fmadd_ps(
-        n,
-        set(2.121_944_4e-4),
-        _mm512_fmadd_ps(n, set(-0.693_359_4), x),
-    );
-    let mut p = set(1.0 / 720.0);
-    for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+    let r = _mm512_fmadd_ps(n, set(LN2_LO), _mm512_fmadd_ps(n, set(LN2_HI), x));
+    let mut p = set(POLY[0]);
+    for &c in &POLY[1..] {
         p = _mm512_fmadd_ps(p, r, set(c));
     }
     _mm512_scalef_ps(p, n)
