@@ -101,6 +101,7 @@ fn time<M: CellMath>(o: &Options, isa: Isa) -> (f64, f64) {
         w_hh: &w_hh,
         b_ih: &b_ih,
         b_hh: &b_hh,
+        out: None,
     };
     let pass = Pass {
         reverse: false,

@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 
 use crate::cell::{CellWeights, State};
 use crate::config::{DecoderInput, ModelConfig};
-use crate::fused::{Kernel, RunOptions, run_fused};
+use crate::fused::{Kernel, RunOptions, run_fused, run_fused_projected};
 use crate::layer::{dropout, dropout_one, run_direction};
 use crate::loss::stack_steps;
 use crate::tensor::linear;
@@ -118,7 +118,7 @@ impl Decoder {
 
     /// Decodes `steps` steps from `z` like [`forward`](Self::forward), stacked as
     /// `[B, T, C]`; with the fused kernel (`run`) and inputs known in advance, each layer runs
-    /// as one fused operation.
+    /// as one fused operation, the last with the output projection folded in.
     pub fn forward_stacked(
         &self,
         z: Tensor<2>,
@@ -136,19 +136,24 @@ impl Decoder {
         let device = states[0].h.device();
         let mut x: Tensor<3> = Tensor::stack(inputs, 0);
         let mask = Tensor::ones([steps, batch], &device);
-        let last = self.layers.len() - 1;
-        for (l, (cell, init)) in self.layers.iter().zip(states).enumerate() {
+        let (top, below) = self
+            .layers
+            .split_last()
+            .expect("a model config has at least one layer");
+        let mut states = states.into_iter();
+        for (cell, init) in below.iter().zip(states.by_ref()) {
             let (out, _) = run_fused(cell, x, mask.clone(), init, false, run.isa);
             x = match train.as_mut() {
-                Some((rng, p)) if l < last => {
+                Some((rng, p)) => {
                     let [t, b, w] = out.dims();
                     dropout_one(out.reshape([t * b, w]), *p, rng).reshape([t, b, w])
                 }
-                _ => out,
+                None => out,
             };
         }
-        // [T, B, H] -> [B, T, C]
-        self.output.forward(x).swap_dims(0, 1)
+        let init = states.next().expect("one initial state per layer");
+        // The output projection runs inside the top layer's call: [T, B, C] -> [B, T, C].
+        run_fused_projected(top, x, mask, init, &self.output, run.isa).swap_dims(0, 1)
     }
 
     /// Decodes `steps` steps from `z`; returns the per-step outputs `[B, C]` in target order.

@@ -1,4 +1,5 @@
-//! `n_threads`: the rayon pool that runs training, embedding and clustering.
+//! `n_threads`: the rayon pool that runs training, embedding and clustering (the calls run on
+//! one of its threads).
 use std::sync::{Arc, Mutex};
 
 use pyo3::PyResult;
@@ -29,7 +30,7 @@ fn pool(n: usize) -> PyResult<Arc<ThreadPool>> {
     Ok(p)
 }
 
-/// Checks an `n_threads` value: `None` (rayon's global pool: one thread per CPU, or
+/// Checks an `n_threads` value: `None` (as many threads as rayon's global pool: one per CPU, or
 /// `RAYON_NUM_THREADS`, as the CLI) or at least 1.
 pub fn check(n_threads: Option<i64>) -> PyResult<Option<usize>> {
     match n_threads {
@@ -41,17 +42,14 @@ pub fn check(n_threads: Option<i64>) -> PyResult<Option<usize>> {
     }
 }
 
-/// Runs `f` in the pool of `n_threads` threads (the global pool for `None`), catching panics.
-/// Call it without the GIL.
+/// Runs `f` on a thread of the pool of `n_threads` threads (for `None`, as many as rayon's
+/// global pool has: one per CPU, or `RAYON_NUM_THREADS`), catching panics. Call it without the
+/// GIL. (`f` runs inside the pool, so that it starts each parallel section itself instead of
+/// waking sleeping threads from outside, as the CLI's pool does.)
 pub fn run<T: Send>(
     n_threads: Option<usize>,
     f: impl FnOnce() -> PyResult<T> + Send,
 ) -> PyResult<T> {
-    match n_threads {
-        None => errors::guard(f),
-        Some(n) => {
-            let p = pool(n)?;
-            p.install(|| errors::guard(f))
-        }
-    }
+    let p = pool(n_threads.unwrap_or_else(rayon::current_num_threads))?;
+    p.install(|| errors::guard(f))
 }

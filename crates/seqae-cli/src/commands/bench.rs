@@ -102,10 +102,7 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         }
         None => None,
     };
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
-        .build_global()
-        .map_err(|e| CliError::Failed(format!("cannot size the thread pool: {e}")))?;
+    // (The thread pool has `args.threads` threads: `commands::run` starts it.)
     // The sides alternate, so that a slow spell of a shared machine falls on both.
     let (mut mine, mut peers) = (Vec::new(), Vec::new());
     for _ in 0..args.runs {

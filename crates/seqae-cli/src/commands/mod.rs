@@ -23,6 +23,10 @@ use std::path::Path;
 
 /// Runs one parsed command.
 pub fn run(command: &Command) -> CliResult<()> {
+    start_pool(match command {
+        Command::Bench(a) => a.threads,
+        _ => 0,
+    })?;
     match command {
         Command::Info(a) => info::run(a),
         Command::Train(a) => train::run(a),
@@ -35,6 +39,19 @@ pub fn run(command: &Command) -> CliResult<()> {
         Command::Demo(a) => demo::run(a),
         Command::Bench(a) => bench::run(a),
     }
+}
+
+/// Starts the global thread pool with the calling thread as one of its threads: `threads` of
+/// them (rayon's default, one per CPU or `RAYON_NUM_THREADS`, for 0). The serial work between
+/// the parallel sections of training then runs on a thread of the pool, which starts each
+/// section itself; otherwise it hands the section to the pool's sleeping threads, and the
+/// second often woke milliseconds late (docs/BENCHMARKS.md, "Thread pool").
+fn start_pool(threads: usize) -> CliResult<()> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .use_current_thread()
+        .build_global()
+        .map_err(|e| CliError::Failed(format!("cannot start the thread pool: {e}")))
 }
 
 impl From<ModelError> for CliError {

@@ -58,6 +58,7 @@ pub mod op;
 mod small_gemm;
 
 use burn::backend::Dispatch;
+use burn::nn::Linear;
 use burn::tensor::Tensor;
 
 use crate::cell::{CellWeights, State};
@@ -93,7 +94,7 @@ pub fn run_fused(
         reverse,
         all_steps: true,
     };
-    let y = fused_call(cell, x, mask, init, pass, isa);
+    let y = fused_call(cell, x, mask, init, pass, isa, None);
     let last = if reverse { 0 } else { steps - 1 };
     let fin = final_state(cell, &y, last, steps);
     (y.narrow(0, 0, steps), fin)
@@ -113,11 +114,31 @@ pub fn run_fused_final(
         reverse,
         all_steps: false,
     };
-    let y = fused_call(cell, x, mask, init, pass, isa);
+    let y = fused_call(cell, x, mask, init, pass, isa, None);
     final_state(cell, &y, 0, 1)
 }
 
-/// The fused operation; see [`op::FusedRecurrentOps::fused_recurrent`] for `y`'s layout.
+/// [`run_fused`] with the output projection `out_t = h_t W + b` of `output` folded in (the
+/// decoder's last layer): returns the outputs `[T, B, K]` in time order, and the states of the
+/// steps never leave the call. Equal to `output.forward(run_fused(..).0)` to rounding.
+pub fn run_fused_projected(
+    cell: &CellWeights,
+    x: Tensor<3>,
+    mask: Tensor<2>,
+    init: State,
+    output: &Linear,
+    isa: Isa,
+) -> Tensor<3> {
+    let pass = Pass {
+        reverse: false,
+        all_steps: true,
+    };
+    fused_call(cell, x, mask, init, pass, isa, Some(output))
+}
+
+/// The fused operation, with the output projection of `output` folded in if given; see
+/// [`op::FusedRecurrentOps::fused_recurrent`] and
+/// [`op::FusedRecurrentOps::fused_recurrent_projected`] for `y`'s layout.
 fn fused_call(
     cell: &CellWeights,
     x: Tensor<3>,
@@ -125,28 +146,46 @@ fn fused_call(
     init: State,
     pass: Pass,
     isa: Isa,
+    output: Option<&Linear>,
 ) -> Tensor<3> {
     let batch = x.dims()[1];
+    let device = x.device();
     let c0 = init
         .c
-        .clone()
-        .unwrap_or_else(|| Tensor::zeros([batch, cell.hidden()], &x.device()));
+        .unwrap_or_else(|| Tensor::zeros([batch, cell.hidden()], &device));
     let call = FusedCall {
         cell: cell.cell(),
         pass,
         isa,
     };
-    Tensor::<3>::from_dispatch(Dispatch::fused_recurrent(
+    let (x, mask, h0, c0) = (
         x.into_dispatch(),
         mask.into_dispatch(),
         init.h.into_dispatch(),
         c0.into_dispatch(),
+    );
+    let (w_ih, w_hh) = (
         cell.w_ih.val().into_dispatch(),
         cell.w_hh.val().into_dispatch(),
+    );
+    let (b_ih, b_hh) = (
         cell.b_ih.val().into_dispatch(),
         cell.b_hh.val().into_dispatch(),
-        call,
-    ))
+    );
+    Tensor::<3>::from_dispatch(match output {
+        None => Dispatch::fused_recurrent(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, call),
+        Some(out) => {
+            let k = out.weight.dims()[1];
+            let b_out = out
+                .bias
+                .as_ref()
+                .map_or_else(|| Tensor::zeros([k], &device), |b| b.val());
+            let (w_out, b_out) = (out.weight.val().into_dispatch(), b_out.into_dispatch());
+            Dispatch::fused_recurrent_projected(
+                x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, w_out, b_out, call,
+            )
+        }
+    })
 }
 
 /// The state in blocks `h_at` (hidden) and `c_at` (LSTM cell) of a fused output.

@@ -14,6 +14,7 @@ use burn::backend::{
 use burn::tensor::TensorData;
 
 use super::FusedCall;
+use super::host::Projection;
 use super::host::{self, CellMath, Dims, Gru, Lstm, Rnn, Saved, Weights};
 use crate::config::Cell;
 
@@ -36,7 +37,30 @@ pub trait FusedRecurrentOps: Backend {
         b_hh: FloatTensor<Self>,
         call: FusedCall,
     ) -> FloatTensor<Self>;
+
+    /// [`fused_recurrent`](Self::fused_recurrent) over every step with the output projection
+    /// `out_t = h_t w_out + b_out` (`[H, K]`, `[K]`) folded in: returns `[T, B, K]`, the
+    /// projected outputs of each step in time order, and nothing else.
+    #[allow(clippy::too_many_arguments)]
+    fn fused_recurrent_projected(
+        x: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        h0: FloatTensor<Self>,
+        c0: FloatTensor<Self>,
+        w_ih: FloatTensor<Self>,
+        w_hh: FloatTensor<Self>,
+        b_ih: FloatTensor<Self>,
+        b_hh: FloatTensor<Self>,
+        w_out: FloatTensor<Self>,
+        b_out: FloatTensor<Self>,
+        call: FusedCall,
+    ) -> FloatTensor<Self>;
 }
+
+/// The inputs of one fused call that get gradients, in the order of the autodiff node's
+/// parents: `x`, `h0`, `c0`, `w_ih`, `w_hh`, `b_ih`, `b_hh`, then `w_out`, `b_out` when the
+/// output projection is folded in (`N` = 7 or 9).
+type Parents<T, const N: usize> = [T; N];
 
 /// A tensor's values on the host.
 fn host<B: Backend>(t: FloatTensor<B>) -> Vec<f32> {
@@ -65,6 +89,8 @@ struct Inputs {
     w_hh: Vec<f32>,
     b_ih: Vec<f32>,
     b_hh: Vec<f32>,
+    /// The folded output projection's `[H, K]` weights and `[K]` bias, if any.
+    out: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 impl Inputs {
@@ -74,19 +100,24 @@ impl Inputs {
             w_hh: &self.w_hh,
             b_ih: &self.b_ih,
             b_hh: &self.b_hh,
+            out: self.out.as_ref().map(|(w, b)| Projection { w, b }),
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Reads the call's input and weights to the host (`weights`: the [`Parents`] after `x`,
+/// `h0` and `c0`).
 fn read_inputs<B: Backend>(
     x: FloatTensor<B>,
     mask: FloatTensor<B>,
-    w_ih: FloatTensor<B>,
-    w_hh: FloatTensor<B>,
-    b_ih: FloatTensor<B>,
-    b_hh: FloatTensor<B>,
+    weights: Vec<FloatTensor<B>>,
 ) -> Inputs {
+    let mut t = weights.into_iter();
+    let mut next = || t.next().expect("every weight of the call");
+    let (w_ih, w_hh, b_ih, b_hh) = (next(), next(), next(), next());
+    let out = t
+        .next()
+        .map(|w| (host::<B>(w), host::<B>(t.next().expect("b_out"))));
     let xs = x.shape();
     let hidden = w_hh.shape()[0];
     let dims = Dims {
@@ -103,6 +134,7 @@ fn read_inputs<B: Backend>(
         w_hh: host::<B>(w_hh),
         b_ih: host::<B>(b_ih),
         b_hh: host::<B>(b_hh),
+        out,
     }
 }
 
@@ -141,26 +173,22 @@ fn forward_call(
 }
 
 /// The forward pass on any CPU backend (`save`: keep what the backward pass needs).
-#[allow(clippy::too_many_arguments)]
-fn forward_on<B: Backend>(
-    x: FloatTensor<B>,
+fn forward_on<B: Backend, const N: usize>(
+    parents: Parents<FloatTensor<B>, N>,
     mask: FloatTensor<B>,
-    h0: FloatTensor<B>,
-    c0: FloatTensor<B>,
-    w_ih: FloatTensor<B>,
-    w_hh: FloatTensor<B>,
-    b_ih: FloatTensor<B>,
-    b_hh: FloatTensor<B>,
     call: FusedCall,
     save: bool,
 ) -> (FloatTensor<B>, Option<(Inputs, Saved)>) {
+    let mut t = parents.into_iter();
+    let mut next = || t.next().expect("x, h0 and c0");
+    let (x, h0, c0) = (next(), next(), next());
     let dev = x.device();
-    let inp = read_inputs::<B>(x, mask, w_ih, w_hh, b_ih, b_hh);
+    let inp = read_inputs::<B>(x, mask, t.collect());
     let (h0, c0) = (host::<B>(h0), host::<B>(c0));
     let (y, saved) = forward_call(call, &inp, &h0, &c0, save);
-    let d = inp.dims;
-    let blocks = host::output_blocks(d.steps, call.pass.all_steps);
-    let y = device::<B>(y, vec![blocks, d.batch, d.hidden], &dev);
+    let projected = inp.out.as_ref().map(|(_, b)| b.len());
+    let shape = host::output_shape(inp.dims, call.pass, projected);
+    let y = device::<B>(y, shape.to_vec(), &dev);
     (y, save.then_some((inp, saved)))
 }
 
@@ -178,7 +206,25 @@ macro_rules! cpu_backend {
                 b_hh: FloatTensor<Self>,
                 call: FusedCall,
             ) -> FloatTensor<Self> {
-                forward_on::<Self>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, call, false).0
+                let parents = [x, h0, c0, w_ih, w_hh, b_ih, b_hh];
+                forward_on::<Self, 7>(parents, mask, call, false).0
+            }
+
+            fn fused_recurrent_projected(
+                x: FloatTensor<Self>,
+                mask: FloatTensor<Self>,
+                h0: FloatTensor<Self>,
+                c0: FloatTensor<Self>,
+                w_ih: FloatTensor<Self>,
+                w_hh: FloatTensor<Self>,
+                b_ih: FloatTensor<Self>,
+                b_hh: FloatTensor<Self>,
+                w_out: FloatTensor<Self>,
+                b_out: FloatTensor<Self>,
+                call: FusedCall,
+            ) -> FloatTensor<Self> {
+                let parents = [x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_out, b_out];
+                forward_on::<Self, 9>(parents, mask, call, false).0
             }
         }
     };
@@ -206,10 +252,10 @@ impl std::fmt::Debug for NodeState {
 #[derive(Debug)]
 struct FusedBackward;
 
-impl<B: Backend> Backward<B, 7> for FusedBackward {
+impl<B: Backend, const N: usize> Backward<B, N> for FusedBackward {
     type State = NodeState;
 
-    fn backward(self, ops: Ops<Self::State, 7>, grads: &mut Gradients, _: &mut Checkpointer) {
+    fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy_t = grads.consume::<B>(&ops.node);
         let dev = dy_t.device();
         let dy = host::<B>(dy_t);
@@ -242,7 +288,8 @@ impl<B: Backend> Backward<B, 7> for FusedBackward {
             Cell::Gru => run::<Gru>(call, inp, saved, &dy, need_x),
         };
         let d = inp.dims;
-        let gw = g.b_ih.len();
+        let (gw, k) = (g.b_ih.len(), g.b_out.len());
+        // (The projection's two come last: without it, `N` = 7 parents take the first seven.)
         let parts = [
             (g.x, vec![d.steps, d.batch, d.input]),
             (g.h0, vec![d.batch, d.hidden]),
@@ -251,12 +298,37 @@ impl<B: Backend> Backward<B, 7> for FusedBackward {
             (g.w_hh, vec![d.hidden, gw]),
             (g.b_ih, vec![gw]),
             (g.b_hh, vec![gw]),
+            (g.w_out, vec![d.hidden, k]),
+            (g.b_out, vec![k]),
         ];
         for (parent, (v, shape)) in ops.parents.iter().zip(parts) {
             if let Some(node) = parent {
                 grads.register::<B>(node.id, device::<B>(v, shape, &dev));
             }
         }
+    }
+}
+
+/// A fused call on an autodiff backend: one node whose parents are `parents`, with
+/// [`FusedBackward`] as its backward pass.
+fn autodiff_call<B: FusedRecurrentOps, C: CheckpointStrategy, const N: usize>(
+    parents: Parents<FloatTensor<Autodiff<B, C>>, N>,
+    mask: FloatTensor<Autodiff<B, C>>,
+    call: FusedCall,
+) -> FloatTensor<Autodiff<B, C>> {
+    let nodes = parents.each_ref().map(|t| t.node());
+    let prims = parents.map(|t| t.into_primitive());
+    let mask = mask.into_primitive();
+    match FusedBackward.prepare::<C>(nodes).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => {
+            let (y, kept) = forward_on::<B, N>(prims, mask, call, true);
+            let state = NodeState {
+                data: std::sync::Arc::new(kept.expect("forward_on keeps what it is asked to save")),
+                call,
+            };
+            prep.finish(state, y)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(forward_on::<B, N>(prims, mask, call, false).0),
     }
 }
 
@@ -272,42 +344,23 @@ impl<B: FusedRecurrentOps, C: CheckpointStrategy> FusedRecurrentOps for Autodiff
         b_hh: FloatTensor<Self>,
         call: FusedCall,
     ) -> FloatTensor<Self> {
-        let nodes = [
-            x.node(),
-            h0.node(),
-            c0.node(),
-            w_ih.node(),
-            w_hh.node(),
-            b_ih.node(),
-            b_hh.node(),
-        ];
-        let prims = (
-            x.into_primitive(),
-            mask.into_primitive(),
-            h0.into_primitive(),
-            c0.into_primitive(),
-            w_ih.into_primitive(),
-            w_hh.into_primitive(),
-            b_ih.into_primitive(),
-            b_hh.into_primitive(),
-        );
-        let (x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh) = prims;
-        match FusedBackward.prepare::<C>(nodes).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => {
-                let (y, kept) =
-                    forward_on::<B>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, call, true);
-                let state = NodeState {
-                    data: std::sync::Arc::new(
-                        kept.expect("forward_on keeps what it is asked to save"),
-                    ),
-                    call,
-                };
-                prep.finish(state, y)
-            }
-            OpsKind::UnTracked(prep) => {
-                let (y, _) = forward_on::<B>(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, call, false);
-                prep.finish(y)
-            }
-        }
+        autodiff_call::<B, C, 7>([x, h0, c0, w_ih, w_hh, b_ih, b_hh], mask, call)
+    }
+
+    fn fused_recurrent_projected(
+        x: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        h0: FloatTensor<Self>,
+        c0: FloatTensor<Self>,
+        w_ih: FloatTensor<Self>,
+        w_hh: FloatTensor<Self>,
+        b_ih: FloatTensor<Self>,
+        b_hh: FloatTensor<Self>,
+        w_out: FloatTensor<Self>,
+        b_out: FloatTensor<Self>,
+        call: FusedCall,
+    ) -> FloatTensor<Self> {
+        let parents = [x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_out, b_out];
+        autodiff_call::<B, C, 9>(parents, mask, call)
     }
 }

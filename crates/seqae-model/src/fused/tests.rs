@@ -31,6 +31,9 @@ enum Layer {
     Fused(Isa),
     /// The fused layer that returns the final state only.
     FusedFinal(Isa),
+    /// A linear layer on every step's state: folded into the fused layer on a code path, or
+    /// after the reference layer (`None`). Forward only.
+    Projected(Option<Isa>),
 }
 
 /// The code paths this CPU has (those it lacks are reported, not counted).
@@ -42,8 +45,8 @@ fn paths() -> Vec<Isa> {
 }
 
 /// Loss `sum(out R0) + sum(h R1) + sum(c R2)` (without the first term for
-/// [`Layer::FusedFinal`] and for the reference it is checked against, `final_only`) and the
-/// gradients of every input.
+/// [`Layer::FusedFinal`] and for the reference it is checked against, `final_only`; for
+/// [`Layer::Projected`], `sum(projected R3)` alone) and the gradients of every input.
 #[allow(clippy::too_many_arguments)]
 fn run(
     cell: Cell,
@@ -108,17 +111,46 @@ fn run(
         c: lstm.then(|| c0.clone()),
     };
     let mask = || stack_masks(&masks, steps, batch, &dev);
+    let reference = || {
+        let inputs: Vec<Tensor<2>> = (0..steps)
+            .map(|t| x.clone().narrow(0, t, 1).reshape([batch, input]))
+            .collect();
+        let (outs, fin) = run_direction(&cw, &inputs, &masks, init.clone(), reverse);
+        (Tensor::stack::<3>(outs, 0), fin)
+    };
+    if let Layer::Projected(isa) = layer {
+        let lin = crate::tensor::linear(hidden, 3, &mut rng, &dev);
+        let r3 = tensor(
+            uniform(&mut rng, steps * batch * 3, 1.0),
+            [steps, batch, 3],
+            &dev,
+        );
+        let out = match isa {
+            Some(isa) => run_fused_projected(&cw, x.clone(), mask(), init.clone(), &lin, isa),
+            None => lin.forward(reference().0),
+        };
+        let grads = (out.clone() * r3).sum().backward();
+        let mut values = vec![
+            to_vec(out).unwrap(),
+            to_vec(x.grad(&grads).unwrap()).unwrap(),
+        ];
+        let mut states = vec![h0.grad(&grads)];
+        if lstm {
+            states.push(c0.grad(&grads));
+        }
+        states.extend([cw.w_ih.val(), cw.w_hh.val(), lin.weight.val()].map(|w| w.grad(&grads)));
+        values.extend(states.into_iter().map(|g| to_vec(g.unwrap()).unwrap()));
+        let biases = [&cw.b_ih, &cw.b_hh, lin.bias.as_ref().unwrap()];
+        values.extend(biases.map(|b| to_vec(b.val().grad(&grads).unwrap()).unwrap()));
+        return Case { values };
+    }
     let (out, fin) = if let Layer::Fused(isa) = layer {
         run_fused(&cw, x.clone(), mask(), init, reverse, isa)
     } else if let Layer::FusedFinal(isa) = layer {
         let fin = run_fused_final(&cw, x.clone(), mask(), init, reverse, isa);
         (Tensor::zeros([steps, batch, hidden], &dev), fin)
     } else {
-        let inputs: Vec<Tensor<2>> = (0..steps)
-            .map(|t| x.clone().narrow(0, t, 1).reshape([batch, input]))
-            .collect();
-        let (outs, fin) = run_direction(&cw, &inputs, &masks, init, reverse);
-        (Tensor::stack::<3>(outs, 0), fin)
+        reference()
     };
     let mut loss = (fin.h.clone() * r1).sum();
     if !final_only {
@@ -182,11 +214,55 @@ fn fused_matches_reference_outputs_and_gradients() {
                                          ({}) reference {p} fused {q}",
                                         match layer {
                                             Layer::Fused(isa) | Layer::FusedFinal(isa) => isa,
-                                            Layer::Reference => Isa::Portable,
+                                            _ => Isa::Portable,
                                         },
                                         names.get(k).unwrap_or(&"grad")
                                     );
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The decoder's last layer: the output projection folded into the fused call against the
+/// reference layer followed by the linear layer, outputs and every gradient (the projection's
+/// included), with and without padded steps, on every path.
+#[test]
+fn projected_fused_matches_reference_then_linear() {
+    let paths = paths();
+    for backend in Backend::ALL {
+        for cell in Cell::ALL {
+            for (s, &size) in SIZES.iter().enumerate() {
+                for masked in [false, true] {
+                    let case = |isa| {
+                        let layer = Layer::Projected(isa);
+                        run(
+                            cell,
+                            size,
+                            masked,
+                            false,
+                            layer,
+                            false,
+                            backend,
+                            40 + s as u64,
+                        )
+                    };
+                    let a = case(None);
+                    for &isa in &paths {
+                        let b = case(Some(isa));
+                        assert_eq!(a.values.len(), b.values.len());
+                        for (k, (u, v)) in a.values.iter().zip(&b.values).enumerate() {
+                            assert_eq!(u.len(), v.len());
+                            for (p, q) in u.iter().zip(v) {
+                                assert!(
+                                    (p - q).abs() <= 1e-5 * (1.0 + p.abs()),
+                                    "{backend} {cell} {size:?} masked {masked} {isa}: value \
+                                     set {k} reference {p} fused {q}"
+                                );
                             }
                         }
                     }

@@ -7,6 +7,7 @@ use super::buffers::{Filling, Shared, padded_rows, put_rows};
 use super::cells::CellMath;
 use super::forward::Saved;
 use super::layout::{BLOCK, Dims, Layout, SAVED_ROW, Weights, fuse, unfuse, units};
+use super::projection::Projector;
 use super::{Pass, Sequences, row_blocks};
 use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, add_product, tile_rows};
 
@@ -27,6 +28,10 @@ pub struct Grads {
     pub b_ih: Vec<f32>,
     /// `[G*H]`.
     pub b_hh: Vec<f32>,
+    /// `[H, K]` (empty without a folded projection).
+    pub w_out: Vec<f32>,
+    /// `[K]` (empty without a folded projection).
+    pub b_out: Vec<f32>,
 }
 
 /// Everything the backward workers share.
@@ -38,14 +43,16 @@ struct BackwardJob<'a> {
     f_h: &'a Packed,
     /// The input rows of `F`, transposed, in panels, where the input gradient is wanted.
     f_x: Option<&'a Packed>,
+    /// The folded output projection, if any (then `dy` is the outputs' gradient).
+    proj: Option<&'a Projector>,
     dx: Shared<'a>,
     dh0: Shared<'a>,
     dc0: Shared<'a>,
 }
 
 /// Backpropagation through time from `dy` (the gradient of [`super::forward()`]'s `y`, of the same
-/// layout: every step with `all_steps`, else the final states); the input gradient only with
-/// `need_x`. `isa` picks the code path.
+/// layout: the projected outputs with a folded projection, else every step with `all_steps`,
+/// else the final states); the input gradient only with `need_x`. `isa` picks the code path.
 #[allow(clippy::too_many_arguments)]
 pub fn backward<M: CellMath>(
     d: Dims,
@@ -63,6 +70,7 @@ pub fn backward<M: CellMath>(
     let (f, _) = fuse::<M>(&l, w);
     let f_h = Packed::transposed(&f[c * l.width..], (l.width, h));
     let f_x = need_x.then(|| Packed::transposed(&f[..c * l.width], (l.width, c)));
+    let proj = w.out.map(|o| Projector::new(&l, o));
     let rows = d.steps * d.batch;
     let mut dx = Filling::new(if need_x { rows * c } else { 0 });
     let mut dh0 = Filling::new(d.batch * h);
@@ -73,6 +81,7 @@ pub fn backward<M: CellMath>(
         saved,
         f_h: &f_h,
         f_x: f_x.as_ref(),
+        proj: proj.as_ref(),
         dx: dx.shared(),
         dh0: dh0.shared(),
         dc0: dc0.shared(),
@@ -81,7 +90,8 @@ pub fn backward<M: CellMath>(
         a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
         a
     };
-    // Each worker sums the weight gradients of its rows: [x | h]^T dpre, then the bias row.
+    // Each worker sums the weight gradients of its rows: [x | h]^T dpre, then the bias row,
+    // then the projection's.
     let df = row_blocks(d.batch)
         .into_par_iter()
         .map(
@@ -97,6 +107,10 @@ pub fn backward<M: CellMath>(
         c0,
         ..Grads::default()
     };
+    let (df, proj_sum) = df.split_at(df.len() - proj.as_ref().map_or(0, |p| p.grad_len()));
+    if let Some(p) = &proj {
+        (g.w_out, g.b_out) = p.weight_grads(proj_sum, h);
+    }
     let (df, df_bias) = df.split_at(df.len() - l.width);
     unfuse::<M>(&l, df, df_bias, &mut g);
     g
@@ -110,7 +124,7 @@ const CHUNK_ROWS: usize = 256;
 /// pre-activation gradients and the inputs of the last few steps are kept in chunks laid out
 /// for the weight-gradient product, which runs whenever a chunk is full (while both are in
 /// cache). Returns this worker's `[x | h]^T dpre` (`C + H` rows of `32 P`) followed by the
-/// column sums of `dpre` (`32 P`).
+/// column sums of `dpre` (`32 P`) and, with a folded projection, its weight gradients.
 #[inline(always)]
 fn backward_rows<M: CellMath, P: Path>(
     p: P,
@@ -129,7 +143,8 @@ fn backward_rows<M: CellMath, P: Path>(
     let units = units::<M>();
     let sw = M::SAVED * units;
     let mut dh = vec![0.0f32; nb * padded];
-    let mut dc = if M::CELL_STATE {
+    // (A folded projection leaves the final cell state without a gradient.)
+    let mut dc = if M::CELL_STATE && j.proj.is_none() {
         let at = (j.seq.cell_block() * j.seq.batch + r0) * hidden;
         padded_rows(&j.dy[at..], nb, (hidden, padded))
     } else {
@@ -139,20 +154,37 @@ fn backward_rows<M: CellMath, P: Path>(
     let mut dx_step = vec![0.0f32; if j.f_x.is_some() { nb * input } else { 0 }];
     // Features per panel of `A^T`: the rows of one product tile.
     let mut chunk = Chunk::new(input + hidden, width, nb, tile_rows(p));
+    let mut proj_dy = vec![0.0f32; if j.proj.is_some() { padded } else { 0 }];
+    let mut proj_sum = vec![0.0f32; j.proj.map_or(0, |p| p.grad_len())];
     for k in (0..j.seq.steps).rev() {
         let t = j.seq.time(k);
         let first = t * j.seq.batch + r0;
         for row in 0..nb {
             let m = j.seq.mask[first + row];
             let at = first + row;
-            // The gradient of the state after this step: from `y`'s row of the step, or
-            // from the final state's row at the last step processed.
-            let dy_at = if j.seq.pass.all_steps {
-                Some(at)
+            // The gradient of the state after this step: through the projection of the
+            // step's outputs, from `y`'s row of the step, or from the final state's row at
+            // the last step processed.
+            let dy = if let Some(proj) = j.proj {
+                let dout = &j.dy[at * proj.outputs..][..proj.outputs];
+                // The state after this step: saved before the next step, or the final one.
+                let h_after = if k + 1 < j.seq.steps {
+                    let next = j.seq.time(k + 1) * j.seq.batch + r0 + row;
+                    &j.saved.h_prev[next * padded..][..padded]
+                } else {
+                    &j.saved.h_final[(r0 + row) * padded..][..padded]
+                };
+                proj.add_weight_grad(dout, h_after, &mut proj_sum);
+                proj.state_grad(dout, &mut proj_dy);
+                &proj_dy[..hidden]
             } else {
-                (k + 1 == j.seq.steps).then_some(r0 + row)
+                let dy_at = if j.seq.pass.all_steps {
+                    Some(at)
+                } else {
+                    (k + 1 == j.seq.steps).then_some(r0 + row)
+                };
+                dy_at.map_or(&[][..], |a| &j.dy[a * hidden..(a + 1) * hidden])
             };
-            let dy = dy_at.map_or(&[][..], |a| &j.dy[a * hidden..(a + 1) * hidden]);
             for q in 0..blocks {
                 let (u0, o) = (q * units, row * padded + q * units);
                 let nu = units.min(hidden - u0);
@@ -247,7 +279,9 @@ fn backward_rows<M: CellMath, P: Path>(
         put_rows(j.dc0, r0 * hidden, &dc, (padded, hidden));
     }
     chunk.flush(p);
-    chunk.finish()
+    let mut sums = chunk.finish();
+    sums.extend_from_slice(&proj_sum);
+    sums
 }
 
 /// A worker's running weight gradient `A^T D` (`A`: rows `[x | h]`, `D`: the pre-activation

@@ -8,7 +8,8 @@ use super::cells::{CellMath, MAX_CELL_ROWS};
 use super::layout::{BLOCK, Dims, Layout, SAVED_ROW, Weights, fuse, units};
 #[cfg(target_arch = "x86_64")]
 use super::lstm_avx512;
-use super::{Pass, Sequences, output_blocks, row_blocks};
+use super::projection::Projector;
+use super::{Pass, Sequences, output_shape, row_blocks};
 use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, accumulate};
 
 /// Rows of one step tile on the AVX-512 path: 16 accumulators of its 32 registers.
@@ -23,6 +24,8 @@ pub struct Saved {
     pub c_prev: Vec<f32>,
     /// The cell's saved values, `[T, B, P, SAVED U]` (`P` blocks of `U` units).
     pub acts: Vec<f32>,
+    /// The state after the last step, `[B, P U]` (padded; with a folded projection only).
+    pub h_final: Vec<f32>,
 }
 
 /// Everything the forward workers share.
@@ -33,17 +36,22 @@ pub(super) struct ForwardJob<'a> {
     /// `F` in panels.
     f: &'a Packed,
     bias: &'a [f32],
+    /// The folded output projection, if any.
+    proj: Option<&'a Projector>,
     pub(super) save: bool,
     y: Shared<'a>,
     h_prev: Shared<'a>,
     c_prev: Shared<'a>,
     pub(super) acts: Shared<'a>,
+    h_final: Shared<'a>,
 }
 
-/// The forward pass. Returns `y`: with `all_steps`, `[T+1, B, H]`: the hidden state after
-/// each step in time order, then the final LSTM cell state (zeros for other cells); without,
-/// `[2, B, H]`: the final hidden state and the final cell state. With `save`, also the
-/// activations for [`super::backward()`]. `isa` picks the code path.
+/// The forward pass. Returns `y`: with a folded projection (`w.out`, which needs
+/// `all_steps`), `[T, B, K]`: the projected outputs of each step in time order; else with
+/// `all_steps`, `[T+1, B, H]`: the hidden state after each step in time order, then the final
+/// LSTM cell state (zeros for other cells); without, `[2, B, H]`: the final hidden state and
+/// the final cell state. With `save`, also the activations for [`super::backward()`]. `isa`
+/// picks the code path.
 #[allow(clippy::too_many_arguments)]
 pub fn forward<M: CellMath>(
     d: Dims,
@@ -59,9 +67,15 @@ pub fn forward<M: CellMath>(
     let l = Layout::new::<M>(d);
     let (f, bias) = fuse::<M>(&l, w);
     let f = Packed::new(&f, l.width, (l.input + l.hidden, l.width));
+    assert!(
+        w.out.is_none() || pass.all_steps,
+        "a folded projection needs every step"
+    );
+    let proj = w.out.map(|o| Projector::new(&l, o));
     let rows = d.steps * d.batch;
     let saved_len = |n: usize| if save { rows * n } else { 0 };
-    let mut y = Filling::new(output_blocks(d.steps, pass.all_steps) * d.batch * d.hidden);
+    let shape = output_shape(d, pass, proj.as_ref().map(|p| p.outputs));
+    let mut y = Filling::new(shape.iter().product());
     let mut h_prev = Filling::new(saved_len(l.padded));
     let mut c_prev = Filling::new(if M::CELL_STATE {
         saved_len(l.padded)
@@ -69,17 +83,24 @@ pub fn forward<M: CellMath>(
         0
     });
     let mut acts = Filling::new(saved_len(l.blocks * M::SAVED * l.units));
+    let mut h_final = Filling::new(if save && proj.is_some() {
+        d.batch * l.padded
+    } else {
+        0
+    });
     let job = ForwardJob {
         seq: Sequences::new(l, d, (x, mask), pass),
         h0,
         c0,
         f: &f,
         bias: &bias,
+        proj: proj.as_ref(),
         save,
         y: y.shared(),
         h_prev: h_prev.shared(),
         c_prev: c_prev.shared(),
         acts: acts.shared(),
+        h_final: h_final.shared(),
     };
     row_blocks(d.batch)
         .into_par_iter()
@@ -93,6 +114,7 @@ pub fn forward<M: CellMath>(
                 h_prev: h_prev.finish(),
                 c_prev: c_prev.finish(),
                 acts: acts.finish(),
+                h_final: h_final.finish(),
             },
         )
     }
@@ -115,6 +137,7 @@ fn forward_rows<M: CellMath, P: Path>(p: P, j: &ForwardJob<'_>, r0: usize, nb: u
         vec![0.0f32; nb * padded]
     };
     let (mut h_next, mut c_next) = (h.clone(), c.clone());
+    let mut out = vec![0.0f32; j.proj.map_or(0, |p| nb * p.outputs)];
     for k in 0..j.seq.steps {
         let t = j.seq.time(k);
         let first = t * j.seq.batch + r0;
@@ -159,10 +182,21 @@ fn forward_rows<M: CellMath, P: Path>(p: P, j: &ForwardJob<'_>, r0: usize, nb: u
         }
         std::mem::swap(&mut h, &mut h_next);
         std::mem::swap(&mut c, &mut c_next);
-        if j.seq.pass.all_steps {
+        if let Some(proj) = j.proj {
+            proj.apply(&h, &mut out);
+            // SAFETY: as above.
+            unsafe { j.y.put(first * proj.outputs, &out) };
+        } else if j.seq.pass.all_steps {
             // SAFETY: as above.
             unsafe { put_rows(j.y, first * hidden, &h, (padded, hidden)) };
         }
+    }
+    if j.proj.is_some() {
+        if j.save {
+            // SAFETY: rows r0..r0+nb belong to this worker alone.
+            unsafe { j.h_final.put(r0 * padded, &h) };
+        }
+        return;
     }
     if !j.seq.pass.all_steps {
         // SAFETY: the final blocks' rows r0..r0+nb belong to this worker alone.

@@ -29,6 +29,18 @@ pub struct Weights<'a> {
     pub b_ih: &'a [f32],
     /// `[G*H]`.
     pub b_hh: &'a [f32],
+    /// The output projection folded into the call, if any (then the call returns the
+    /// projected outputs of every step only).
+    pub out: Option<Projection<'a>>,
+}
+
+/// An output projection `out_t = h_t W + b` on the host.
+#[derive(Clone, Copy, Debug)]
+pub struct Projection<'a> {
+    /// `[H, K]`.
+    pub w: &'a [f32],
+    /// `[K]`.
+    pub b: &'a [f32],
 }
 
 /// Columns of one block of the fused product: two panels, four 8-lane vectors.
@@ -84,28 +96,62 @@ impl Layout {
     }
 }
 
+/// One run of consecutive units that one weight block fills in `F`: units `j..j + n` of
+/// block `b` of `w_ih` (`x`) or `w_hh` go to columns `col..col + n` of every row of `F`'s
+/// input or recurrent part, and the same units of the bias to the same columns of `f`.
+struct Run {
+    x: bool,
+    /// Offset of the run within a row of the weights and in the bias: `b H + j`.
+    at: usize,
+    col: usize,
+    n: usize,
+}
+
+/// The runs of [`Run`] that fill `F` for cell `M`: a block of `U` units at a time.
+fn runs<M: CellMath>(l: &Layout) -> impl Iterator<Item = Run> + '_ {
+    (0..M::GROUPS).flat_map(move |g| {
+        let (from_x, from_h) = M::source(g);
+        let sources = [(true, from_x), (false, from_h)];
+        sources.into_iter().flat_map(move |(x, b)| {
+            b.into_iter().flat_map(move |b| {
+                (0..l.hidden).step_by(l.units).map(move |j| Run {
+                    x,
+                    at: b * l.hidden + j,
+                    col: l.column(j, g),
+                    n: l.units.min(l.hidden - j),
+                })
+            })
+        })
+    })
+}
+
+/// The rows of `F` that a run of `x` (`true`: the input part) fills: their count and first
+/// row.
+fn part(l: &Layout, x: bool) -> (usize, usize) {
+    if x { (l.input, 0) } else { (l.hidden, l.input) }
+}
+
 /// The stacked weights `F` (`(C + H) x 32 P`, row-major) and summed biases `f` of the
 /// product.
 pub(super) fn fuse<M: CellMath>(l: &Layout, w: Weights<'_>) -> (Vec<f32>, Vec<f32>) {
-    let (c, h, gw) = (l.input, l.hidden, M::GATES * l.hidden);
-    let mut f = vec![0.0f32; (c + h) * l.width];
+    let gw = M::GATES * l.hidden;
+    let mut f = vec![0.0f32; (l.input + l.hidden) * l.width];
     let mut bias = vec![0.0f32; l.width];
-    for g in 0..M::GROUPS {
-        let (from_x, from_h) = M::source(g);
-        for j in 0..h {
-            let col = l.column(j, g);
-            if let Some(b) = from_x {
-                for p in 0..c {
-                    f[p * l.width + col] = w.w_ih[p * gw + b * h + j];
-                }
-                bias[col] += w.b_ih[b * h + j];
-            }
-            if let Some(b) = from_h {
-                for p in 0..h {
-                    f[(c + p) * l.width + col] = w.w_hh[p * gw + b * h + j];
-                }
-                bias[col] += w.b_hh[b * h + j];
-            }
+    for r in runs::<M>(l) {
+        let (src, b) = if r.x {
+            (w.w_ih, w.b_ih)
+        } else {
+            (w.w_hh, w.b_hh)
+        };
+        let (rows, first) = part(l, r.x);
+        for p in 0..rows {
+            f[(first + p) * l.width + r.col..][..r.n].copy_from_slice(&src[p * gw + r.at..][..r.n]);
+        }
+        for (d, v) in bias[r.col..r.col + r.n]
+            .iter_mut()
+            .zip(&b[r.at..r.at + r.n])
+        {
+            *d += v;
         }
     }
     (f, bias)
@@ -119,22 +165,17 @@ pub(super) fn unfuse<M: CellMath>(l: &Layout, df: &[f32], df_bias: &[f32], g: &m
     g.w_hh = vec![0.0; h * gw];
     g.b_ih = vec![0.0; gw];
     g.b_hh = vec![0.0; gw];
-    for group in 0..M::GROUPS {
-        let (from_x, from_h) = M::source(group);
-        for j in 0..h {
-            let col = l.column(j, group);
-            if let Some(b) = from_x {
-                for p in 0..c {
-                    g.w_ih[p * gw + b * h + j] = df[p * l.width + col];
-                }
-                g.b_ih[b * h + j] = df_bias[col];
-            }
-            if let Some(b) = from_h {
-                for p in 0..h {
-                    g.w_hh[p * gw + b * h + j] = df[(c + p) * l.width + col];
-                }
-                g.b_hh[b * h + j] = df_bias[col];
-            }
+    for r in runs::<M>(l) {
+        let (dst, b) = if r.x {
+            (&mut g.w_ih, &mut g.b_ih)
+        } else {
+            (&mut g.w_hh, &mut g.b_hh)
+        };
+        let (rows, first) = part(l, r.x);
+        for p in 0..rows {
+            dst[p * gw + r.at..][..r.n]
+                .copy_from_slice(&df[(first + p) * l.width + r.col..][..r.n]);
         }
+        b[r.at..r.at + r.n].copy_from_slice(&df_bias[r.col..r.col + r.n]);
     }
 }

@@ -236,6 +236,7 @@ mod tests {
                 w_hh: &w_hh,
                 b_ih: &b_ih,
                 b_hh: &b_hh,
+                out: None,
             };
             // Large inputs, so that gates saturate (both ends of the exponential's clamp).
             let x = values(steps * batch * input, 5, 40.0);

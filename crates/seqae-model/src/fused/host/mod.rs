@@ -14,7 +14,8 @@
 //!
 //! Modules: [`cells`] (the cells' maths), [`layout`] (sizes, the fused weight layout),
 //! [`buffers`] (the buffers workers fill), [`forward`], `lstm_avx512` (the LSTM's forward
-//! cell on the AVX-512 path), [`backward`].
+//! cell on the AVX-512 path), `projection` (an output projection folded into the call),
+//! [`backward`].
 
 /// Runs `$body::<M, P>(p, job, r0, nb)` for rows `r0..r0 + nb` on the path `isa` asks for: on
 /// the AVX-512 and AVX2 paths inside a wrapper compiled for them (the body is inlined into it).
@@ -54,11 +55,12 @@ pub mod forward;
 pub mod layout;
 #[cfg(target_arch = "x86_64")]
 mod lstm_avx512;
+mod projection;
 
 pub use backward::{Grads, backward};
 pub use cells::{CellMath, Gru, Lstm, Rnn};
 pub use forward::{Saved, forward};
-pub use layout::{Dims, Weights};
+pub use layout::{Dims, Projection, Weights};
 
 use layout::Layout;
 
@@ -113,6 +115,15 @@ impl<'a> Sequences<'a> {
 /// `all_steps`, else the final hidden and cell states.
 pub fn output_blocks(steps: usize, all_steps: bool) -> usize {
     if all_steps { steps + 1 } else { 2 }
+}
+
+/// The shape of [`forward`]'s `y`: `[T, B, K]` with a folded projection of `K` outputs, else
+/// [`output_blocks`] of `[B, H]`.
+pub fn output_shape(d: Dims, pass: Pass, projected: Option<usize>) -> [usize; 3] {
+    match projected {
+        Some(k) => [d.steps, d.batch, k],
+        None => [output_blocks(d.steps, pass.all_steps), d.batch, d.hidden],
+    }
 }
 
 /// Blocks of batch rows, one per worker (at least 8 rows each).
