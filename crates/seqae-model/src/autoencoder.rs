@@ -53,7 +53,7 @@ impl AutoEncoder {
             (DecoderInput::Unconditioned, _, _) => Feed::Zeros,
             (DecoderInput::Latent, _, _) => Feed::Latent,
             (DecoderInput::TeacherForcing { ratio }, true, Some(target)) => Feed::Teacher {
-                targets: &target.steps,
+                inputs: &target.teacher,
                 ratio,
             },
             _ => Feed::Free,

@@ -6,7 +6,8 @@ use seqae_data::{Batch, SequenceSet};
 use crate::config::ModelConfig;
 use crate::tensor::tensor;
 
-/// A batch on a device: per-step inputs and masks for the recurrent layers.
+/// A batch on a device: the inputs and mask for the recurrent layers (whole, as the fused
+/// layers read them, or step by step for the reference layers).
 #[derive(Clone, Debug)]
 pub struct DeviceBatch {
     /// Sequences (`B`).
@@ -17,15 +18,12 @@ pub struct DeviceBatch {
     pub(crate) channels: usize,
     /// Length of each row.
     pub(crate) lengths: Vec<usize>,
-    /// Per step, the inputs `[B, C]` (0 at padding and missing values).
-    pub(crate) inputs: Vec<Tensor<2>>,
-    /// Per step, `[B, 1]` with 1 at valid steps; `None` where every row is valid.
-    pub(crate) masks: Vec<Option<Tensor<2>>>,
-    /// The inputs as one `[T, B, C]` tensor, as the fused layers read them (built from the
-    /// host values: stacking the per-step tensors was a twentieth of embedding's time).
+    /// The inputs `[T, B, C]` (0 at padding and missing values).
     pub(crate) stacked: Tensor<3>,
     /// `[T, B]`: 1 at valid steps.
     pub(crate) mask: Tensor<2>,
+    /// Host copy of `mask`.
+    mask_host: Vec<f32>,
     /// Whether the target runs in reverse order.
     pub(crate) reverse: bool,
 }
@@ -34,8 +32,9 @@ pub struct DeviceBatch {
 /// the model reconstructs in reverse, with the mask of observed values.
 #[derive(Clone, Debug)]
 pub struct Target {
-    /// Per step, the target `[B, C]` (for teacher forcing).
-    pub(crate) steps: Vec<Tensor<2>>,
+    /// The decoder's inputs under teacher forcing, `[T, B, C]`: zeros at step 0, the target
+    /// of step `t - 1` at step `t`.
+    pub(crate) teacher: Tensor<3>,
     /// The target `[B, T, C]`.
     pub(crate) values: Tensor<3>,
     /// `[B, T, C]`: 1 where the target is observed.
@@ -77,36 +76,41 @@ impl DeviceBatch {
     /// Lays out `batch` on `device` (the target runs in reverse order when `reverse`).
     pub fn new(batch: &Batch, reverse: bool, device: &Device) -> Self {
         let (b, t_max, c) = (batch.size(), batch.max_len, batch.channels);
-        let mut inputs = Vec::with_capacity(t_max);
-        let mut masks = Vec::with_capacity(t_max);
-        let (mut all_x, mut all_m) = (Vec::with_capacity(t_max * b * c), Vec::new());
+        let mut all_m = Vec::with_capacity(t_max * b);
         for t in 0..t_max {
-            let mut x = Vec::with_capacity(b * c);
-            for row in 0..b {
-                let at = (row * t_max + t) * c;
-                x.extend_from_slice(&batch.values[at..at + c]);
-            }
-            all_x.extend_from_slice(&x);
-            inputs.push(tensor(x, [b, c], device));
-            let m: Vec<f32> = (0..b).map(|row| batch.mask[row * t_max + t]).collect();
-            all_m.extend_from_slice(&m);
-            masks.push(if m.iter().all(|&v| v == 1.0) {
-                None
-            } else {
-                Some(tensor(m, [b, 1], device))
-            });
+            all_m.extend((0..b).map(|row| batch.mask[row * t_max + t]));
         }
         DeviceBatch {
             size: b,
             steps: t_max,
             channels: c,
             lengths: batch.lengths.clone(),
-            inputs,
-            masks,
-            stacked: tensor(all_x, [t_max, b, c], device),
-            mask: tensor(all_m, [t_max, b], device),
+            stacked: tensor(
+                time_major(&batch.values, b, t_max, c),
+                [t_max, b, c],
+                device,
+            ),
+            mask: tensor(all_m.clone(), [t_max, b], device),
+            mask_host: all_m,
             reverse,
         }
+    }
+
+    /// The inputs step by step, `[B, C]` each (for the reference layers).
+    pub(crate) fn step_inputs(&self) -> Vec<Tensor<2>> {
+        split_steps(&self.stacked)
+    }
+
+    /// The mask step by step, `[B, 1]` each with 1 at valid steps, `None` where every row is
+    /// valid (for the reference layers).
+    pub(crate) fn step_masks(&self) -> Vec<Option<Tensor<2>>> {
+        let device = self.stacked.device();
+        self.mask_host
+            .chunks_exact(self.size.max(1))
+            .map(|m| {
+                (!m.iter().all(|&v| v == 1.0)).then(|| tensor(m.to_vec(), [self.size, 1], &device))
+            })
+            .collect()
     }
 
     /// [`new`](Self::new) and the batch's reconstruction target.
@@ -124,18 +128,13 @@ impl DeviceBatch {
                 observed_host[dst..dst + c].copy_from_slice(&batch.observed[src..src + c]);
             }
         }
-        let steps = (0..t_max)
-            .map(|t| {
-                let mut x = Vec::with_capacity(b * c);
-                for row in 0..b {
-                    let at = (row * t_max + t) * c;
-                    x.extend_from_slice(&target_host[at..at + c]);
-                }
-                tensor(x, [b, c], device)
-            })
-            .collect();
+        // Step t of the teacher-forced inputs is step t - 1 of the target (zeros at step 0).
+        let mut teacher = vec![0.0; b * t_max * c];
+        let shifted = time_major(&target_host, b, t_max, c);
+        let n = shifted.len().saturating_sub(b * c);
+        teacher[b * c..].copy_from_slice(&shifted[..n]);
         let target = Target {
-            steps,
+            teacher: tensor(teacher, [t_max, b, c], device),
             values: tensor(target_host, [b, t_max, c], device),
             observed: tensor(observed_host.clone(), [b, t_max, c], device),
             observed_host,
@@ -157,6 +156,26 @@ impl DeviceBatch {
     pub fn channels(&self) -> usize {
         self.channels
     }
+}
+
+/// `[B, T, C]` values as `[T, B, C]`.
+fn time_major(values: &[f32], b: usize, t_max: usize, c: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(b * t_max * c);
+    for t in 0..t_max {
+        for row in 0..b {
+            let at = (row * t_max + t) * c;
+            out.extend_from_slice(&values[at..at + c]);
+        }
+    }
+    out
+}
+
+/// A `[T, B, C]` tensor as its `T` steps, `[B, C]` each.
+pub(crate) fn split_steps(x: &Tensor<3>) -> Vec<Tensor<2>> {
+    let [t, b, c] = x.dims();
+    (0..t)
+        .map(|s| x.clone().narrow(0, s, 1).reshape([b, c]))
+        .collect()
 }
 
 impl Target {

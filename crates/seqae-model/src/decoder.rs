@@ -5,6 +5,7 @@ use burn::tensor::{Device, Tensor};
 use rand::Rng;
 use rand::rngs::StdRng;
 
+use crate::batch::split_steps;
 use crate::cell::{CellWeights, State};
 use crate::config::{DecoderInput, ModelConfig};
 use crate::fused::{Kernel, RunOptions, run_fused, run_fused_projected};
@@ -18,8 +19,9 @@ pub enum Feed<'a> {
     /// The previous target with probability `ratio` (one draw per step), else the previous
     /// output. Draws need a training RNG; without one the ratio is treated as 1.
     Teacher {
-        /// Per-step targets `[B, C]`.
-        targets: &'a [Tensor<2>],
+        /// The teacher-forced inputs `[T, B, C]`: zeros at step 0, the target of step
+        /// `t - 1` at step `t`.
+        inputs: &'a Tensor<3>,
         /// Probability of feeding the target.
         ratio: f64,
     },
@@ -93,25 +95,22 @@ impl Decoder {
             .collect()
     }
 
-    /// The input of every step when it does not depend on the decoder's own outputs (zeros,
-    /// the latent vector, or full teacher forcing; step 0 of teacher forcing gets zeros, step
-    /// `t` the target of step `t - 1`), else `None`.
+    /// The inputs of every step, `[T, B, C]`, when they do not depend on the decoder's own
+    /// outputs (zeros, the latent vector, or full teacher forcing), else `None`.
     fn known_inputs(
         &self,
         z: &Tensor<2>,
         steps: usize,
         feed: Feed<'_>,
         training: bool,
-    ) -> Option<Vec<Tensor<2>>> {
-        let zeros = || Tensor::<2>::zeros([z.dims()[0], self.channels()], &z.device());
+    ) -> Option<Tensor<3>> {
+        let batch = z.dims()[0];
         match feed {
-            Feed::Zeros => Some(vec![zeros(); steps]),
-            Feed::Latent => Some(vec![z.clone(); steps]),
-            Feed::Teacher { targets, ratio } if ratio >= 1.0 || !training => Some(
-                std::iter::once(zeros())
-                    .chain(targets.iter().take(steps.saturating_sub(1)).cloned())
-                    .collect(),
-            ),
+            Feed::Zeros => Some(Tensor::zeros([steps, batch, self.channels()], &z.device())),
+            Feed::Latent => Some(z.clone().unsqueeze_dim::<3>(0).repeat_dim(0, steps)),
+            Feed::Teacher { inputs, ratio } if ratio >= 1.0 || !training => {
+                Some(inputs.clone().narrow(0, 0, steps))
+            }
             _ => None,
         }
     }
@@ -134,7 +133,7 @@ impl Decoder {
         let states = self.initial_states(z);
         let batch = states[0].h.dims()[0];
         let device = states[0].h.device();
-        let mut x: Tensor<3> = Tensor::stack(inputs, 0);
+        let mut x = inputs;
         let mask = Tensor::ones([steps, batch], &device);
         let (top, below) = self
             .layers
@@ -172,7 +171,8 @@ impl Decoder {
         let zeros = Tensor::<2>::zeros([batch, self.channels()], &device);
         let last = self.layers.len() - 1;
         // Inputs known in advance: run layer by layer over the whole sequence.
-        if let Some(mut x) = self.known_inputs(&z, steps, feed, train.is_some()) {
+        if let Some(known) = self.known_inputs(&z, steps, feed, train.is_some()) {
+            let mut x = split_steps(&known);
             for (l, (cell, init)) in self.layers.iter().zip(states).enumerate() {
                 let (out, _) = run_direction(cell, &x, &[], init, false);
                 x = match train.as_mut() {
@@ -189,13 +189,16 @@ impl Decoder {
                 (_, Feed::Latent) => z.clone(),
                 (0, _) | (_, Feed::Zeros) => zeros.clone(),
                 (_, Feed::Free) => outputs[t - 1].clone(),
-                (_, Feed::Teacher { targets, ratio }) => {
+                (_, Feed::Teacher { inputs, ratio }) => {
                     let teach = match train.as_mut() {
                         Some((rng, _)) => rng.random::<f64>() < ratio,
                         None => true,
                     };
                     if teach {
-                        targets[t - 1].clone()
+                        inputs
+                            .clone()
+                            .narrow(0, t, 1)
+                            .reshape([batch, self.channels()])
                     } else {
                         outputs[t - 1].clone()
                     }
@@ -238,14 +241,15 @@ mod tests {
             let mut rng = StdRng::seed_from_u64(1);
             let dec = Decoder::init(&config, 2, &mut rng, &device);
             let z = tensor(uniform(&mut rng, 4 * 3, 1.0), [4, 3], &device);
-            let targets: Vec<Tensor<2>> = (0..6)
-                .map(|_| tensor(uniform(&mut rng, 8, 1.0), [4, 2], &device))
-                .collect();
+            // Zeros at step 0, then five targets.
+            let mut teacher = vec![0.0; 8];
+            teacher.extend(uniform(&mut rng, 5 * 8, 1.0));
+            let inputs = tensor(teacher, [6, 4, 2], &device);
             let whole = dec.forward(
                 z.clone(),
                 6,
                 Feed::Teacher {
-                    targets: &targets,
+                    inputs: &inputs,
                     ratio: 1.0,
                 },
                 Some((&mut rng, 0.0)),
@@ -254,7 +258,7 @@ mod tests {
                 z,
                 6,
                 Feed::Teacher {
-                    targets: &targets,
+                    inputs: &inputs,
                     ratio: 1.0 - 1e-12,
                 },
                 Some((&mut rng, 0.0)),

@@ -64,7 +64,7 @@ impl Encoder {
         if run.kernel == Kernel::Fused {
             return self.forward_fused(batch, run, train);
         }
-        let (inputs, masks) = (&batch.inputs[..], &batch.masks[..]);
+        let (inputs, masks) = (&batch.step_inputs(), &batch.step_masks());
         let mut steps: Option<Vec<Tensor<2>>> = None;
         let mut finals = Vec::new();
         for (l, layer) in self.layers.iter().enumerate() {

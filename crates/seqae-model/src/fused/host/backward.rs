@@ -8,7 +8,7 @@ use super::cells::CellMath;
 use super::forward::Saved;
 use super::layout::{BLOCK, Dims, Layout, SAVED_ROW, Weights, fuse, unfuse, units};
 use super::projection::Projector;
-use super::{Pass, Sequences, row_blocks};
+use super::{Pass, Sequences, row_blocks, warm};
 use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, add_product, tile_rows};
 
 /// Gradients of one fused call.
@@ -92,13 +92,15 @@ pub fn backward<M: CellMath>(
     };
     // Each worker sums the weight gradients of its rows: [x | h]^T dpre, then the bias row,
     // then the projection's.
-    let df = row_blocks(d.batch)
-        .into_par_iter()
-        .map(
-            |(r0, nb)| on_path!(isa, backward_rows::<M>(BackwardJob<'_>, &job, r0, nb) -> Vec<f32>),
-        )
-        .reduce_with(sum)
-        .unwrap_or_default();
+    let df = warm::section(|| {
+        row_blocks(d.batch)
+            .into_par_iter()
+            .map(
+                |(r0, nb)| on_path!(isa, backward_rows::<M>(BackwardJob<'_>, &job, r0, nb) -> Vec<f32>),
+            )
+            .reduce_with(sum)
+            .unwrap_or_default()
+    });
     // SAFETY: the workers wrote every step of every row (see `backward_rows`).
     let (x_grad, h0, c0) = unsafe { (dx.finish(), dh0.finish(), dc0.finish()) };
     let mut g = Grads {

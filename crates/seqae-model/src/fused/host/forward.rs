@@ -9,7 +9,7 @@ use super::layout::{BLOCK, Dims, Layout, SAVED_ROW, Weights, fuse, units};
 #[cfg(target_arch = "x86_64")]
 use super::lstm_avx512;
 use super::projection::Projector;
-use super::{Pass, Sequences, output_shape, row_blocks};
+use super::{Pass, Sequences, output_shape, row_blocks, warm};
 use crate::fused::small_gemm::{Packed, Strided, TILE_COLS, accumulate};
 
 /// Rows of one step tile on the AVX-512 path: 16 accumulators of its 32 registers.
@@ -102,9 +102,11 @@ pub fn forward<M: CellMath>(
         acts: acts.shared(),
         h_final: h_final.shared(),
     };
-    row_blocks(d.batch)
-        .into_par_iter()
-        .for_each(|(r0, nb)| on_path!(isa, forward_rows::<M>(ForwardJob<'_>, &job, r0, nb) -> ()));
+    warm::section(|| {
+        row_blocks(d.batch).into_par_iter().for_each(
+            |(r0, nb)| on_path!(isa, forward_rows::<M>(ForwardJob<'_>, &job, r0, nb) -> ()),
+        )
+    });
     // SAFETY: the workers wrote every step of every row of each buffer (and `y`'s last
     // block), see `forward_rows`.
     unsafe {

@@ -15,7 +15,7 @@
 //! Modules: [`cells`] (the cells' maths), [`layout`] (sizes, the fused weight layout),
 //! [`buffers`] (the buffers workers fill), [`forward`], `lstm_avx512` (the LSTM's forward
 //! cell on the AVX-512 path), `projection` (an output projection folded into the call),
-//! [`backward`].
+//! [`backward`], `warm` (the pool's threads kept awake between calls).
 
 /// Runs `$body::<M, P>(p, job, r0, nb)` for rows `r0..r0 + nb` on the path `isa` asks for: on
 /// the AVX-512 and AVX2 paths inside a wrapper compiled for them (the body is inlined into it).
@@ -56,6 +56,7 @@ pub mod layout;
 #[cfg(target_arch = "x86_64")]
 mod lstm_avx512;
 mod projection;
+mod warm;
 
 pub use backward::{Grads, backward};
 pub use cells::{CellMath, Gru, Lstm, Rnn};
