@@ -160,6 +160,7 @@ impl Normalizer {
         let mut scale = Vec::with_capacity(n * c);
         for i in 0..n {
             let seq = out.sequence_mut(i);
+            let first = shift.len();
             for k in 0..c {
                 let (a, b) = match self.kind {
                     Normalization::Zscore => {
@@ -169,11 +170,18 @@ impl Normalizer {
                     Normalization::None => (0.0, 1.0),
                     _ => (self.shift[k], self.scale[k]),
                 };
-                for v in seq.iter_mut().skip(k).step_by(c) {
-                    *v = (*v - a) / b;
-                }
                 shift.push(a);
                 scale.push(b);
+            }
+            // (v - 0) / 1 is v: nothing to do without normalisation.
+            if self.kind != Normalization::None {
+                let (a, b) = (&shift[first..], &scale[first..]);
+                // Step by step over the channels, so that the loop vectorises.
+                for step in seq.chunks_exact_mut(c) {
+                    for ((v, a), b) in step.iter_mut().zip(a).zip(b) {
+                        *v = (*v - a) / b;
+                    }
+                }
             }
         }
         Ok((
