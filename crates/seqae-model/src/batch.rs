@@ -131,8 +131,8 @@ impl DeviceBatch {
         // Step t of the teacher-forced inputs is step t - 1 of the target (zeros at step 0).
         let mut teacher = vec![0.0; b * t_max * c];
         let shifted = time_major(&target_host, b, t_max, c);
-        let n = shifted.len().saturating_sub(b * c);
-        teacher[b * c..].copy_from_slice(&shifted[..n]);
+        let step = (b * c).min(teacher.len());
+        teacher[step..].copy_from_slice(&shifted[..shifted.len() - step]);
         let target = Target {
             teacher: tensor(teacher, [t_max, b, c], device),
             values: tensor(target_host, [b, t_max, c], device),
@@ -190,5 +190,57 @@ impl Target {
             .iter()
             .map(|&v| v as f64)
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Backend;
+    use crate::tensor::to_vec;
+    use seqae_data::SequenceSetBuilder;
+
+    /// Two one-channel sequences, `[1, 2, 3]` and `[4, 5]`.
+    fn set() -> SequenceSet {
+        let mut b = SequenceSetBuilder::new(1);
+        b.push(&[1.0, 2.0, 3.0], None, None).unwrap();
+        b.push(&[4.0, 5.0], None, None).unwrap();
+        b.finish().unwrap()
+    }
+
+    /// The teacher-forced inputs are zeros at step 0, then the target of the step before
+    /// (reversed within each length when the target is, zero past a sequence's end); the
+    /// stacked inputs and mask are time-major.
+    #[test]
+    fn teacher_inputs_are_the_target_one_step_late() {
+        let device = Backend::Flex.device();
+        let batch = Batch::gather(&set(), &[0, 1]);
+        for (reverse, teacher) in [
+            (false, [0.0, 0.0, 1.0, 4.0, 2.0, 5.0]),
+            (true, [0.0, 0.0, 3.0, 5.0, 2.0, 4.0]),
+        ] {
+            let (db, target) = DeviceBatch::with_target(&batch, reverse, &device);
+            assert_eq!(
+                to_vec(target.teacher).unwrap(),
+                teacher,
+                "reverse {reverse}"
+            );
+            let x = to_vec(db.stacked.clone()).unwrap();
+            assert_eq!(x, [1.0, 4.0, 2.0, 5.0, 3.0, 0.0]);
+            assert_eq!(
+                to_vec(db.mask.clone()).unwrap(),
+                [1.0, 1.0, 1.0, 1.0, 1.0, 0.0]
+            );
+            let steps: Vec<Vec<f32>> = db
+                .step_inputs()
+                .into_iter()
+                .map(|t| to_vec(t).unwrap())
+                .collect();
+            assert_eq!(steps, [vec![1.0, 4.0], vec![2.0, 5.0], vec![3.0, 0.0]]);
+            let masks = db.step_masks();
+            assert!(masks[0].is_none() && masks[1].is_none());
+            let last = masks[2].clone().map(|m| to_vec(m).unwrap());
+            assert_eq!(last, Some(vec![1.0, 0.0]));
+        }
     }
 }

@@ -12,7 +12,7 @@ use crate::errors;
 /// started again on every call).
 static POOLS: Mutex<Vec<(usize, Arc<ThreadPool>)>> = Mutex::new(Vec::new());
 
-/// The pool of `n` threads.
+/// The pool of `n` threads (0: rayon's default, one per CPU or `RAYON_NUM_THREADS`).
 fn pool(n: usize) -> PyResult<Arc<ThreadPool>> {
     let mut pools = POOLS
         .lock()
@@ -24,7 +24,14 @@ fn pool(n: usize) -> PyResult<Arc<ThreadPool>> {
         .num_threads(n)
         .thread_name(|i| format!("seqae-{i}"))
         .build()
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot start {n} threads: {e}")))?;
+        .map_err(|e| {
+            let n = if n == 0 {
+                "rayon's default number of".into()
+            } else {
+                n.to_string()
+            };
+            PyRuntimeError::new_err(format!("cannot start {n} threads: {e}"))
+        })?;
     let p = Arc::new(p);
     pools.push((n, p.clone()));
     Ok(p)
@@ -50,6 +57,7 @@ pub fn run<T: Send>(
     n_threads: Option<usize>,
     f: impl FnOnce() -> PyResult<T> + Send,
 ) -> PyResult<T> {
-    let p = pool(n_threads.unwrap_or_else(rayon::current_num_threads))?;
+    // (0: rayon's default size.)
+    let p = pool(n_threads.unwrap_or(0))?;
     p.install(|| errors::guard(f))
 }

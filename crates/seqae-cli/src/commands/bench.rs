@@ -83,14 +83,6 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
             "--n, --len, --dim, --batch, --epochs and --runs must be at least 1".into(),
         ));
     }
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if args.threads == 0 || args.threads > 4 * cpus {
-        return Err(CliError::Input(format!(
-            "--threads {}: must be 1 to {} (4 x the {cpus} CPUs this process may use)",
-            args.threads,
-            4 * cpus
-        )));
-    }
     let (cell, backend) = (args.cell, args.backend);
     // The peer's script is checked before the long run, so that a wrong path fails fast.
     let peer = match &args.peer {
@@ -102,7 +94,7 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         }
         None => None,
     };
-    // (The thread pool has `args.threads` threads: `commands::run` starts it.)
+    // (`commands::run` checked `--threads` and started the thread pool with it.)
     // The sides alternate, so that a slow spell of a shared machine falls on both.
     let (mut mine, mut peers) = (Vec::new(), Vec::new());
     for _ in 0..args.runs {
@@ -245,6 +237,18 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         gflops(ours.encode, encode_flops),
         100.0 * encode_gflops / peak
     );
+    Ok(())
+}
+
+/// Checks `--threads`: 1 to 4 x the CPUs (before the thread pool is started with it).
+pub fn check_threads(threads: usize) -> CliResult<()> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads == 0 || threads > 4 * cpus {
+        return Err(CliError::Input(format!(
+            "--threads {threads}: must be 1 to {} (4 x the {cpus} CPUs this process may use)",
+            4 * cpus
+        )));
+    }
     Ok(())
 }
 

@@ -24,7 +24,10 @@ use std::path::Path;
 /// Runs one parsed command.
 pub fn run(command: &Command) -> CliResult<()> {
     start_pool(match command {
-        Command::Bench(a) => a.threads,
+        Command::Bench(a) => {
+            bench::check_threads(a.threads)?;
+            a.threads
+        }
         _ => 0,
     })?;
     match command {

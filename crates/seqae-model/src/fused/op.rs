@@ -14,8 +14,7 @@ use burn::backend::{
 use burn::tensor::TensorData;
 
 use super::FusedCall;
-use super::host::Projection;
-use super::host::{self, CellMath, Dims, Gru, Lstm, Rnn, Saved, Weights};
+use super::host::{self, CellMath, Dims, Gru, Lstm, Projection, Rnn, Saved, Weights};
 use crate::config::Cell;
 
 /// The fused recurrent layer of one direction.
@@ -40,7 +39,9 @@ pub trait FusedRecurrentOps: Backend {
 
     /// [`fused_recurrent`](Self::fused_recurrent) over every step with the output projection
     /// `out_t = h_t w_out + b_out` (`[H, K]`, `[K]`) folded in: returns `[T, B, K]`, the
-    /// projected outputs of each step in time order, and nothing else.
+    /// projected outputs of each step in time order, and nothing else. `call.pass.all_steps`
+    /// must be set (the host code panics otherwise); the decoder, its one caller, runs
+    /// forward in time.
     #[allow(clippy::too_many_arguments)]
     fn fused_recurrent_projected(
         x: FloatTensor<Self>,

@@ -31,9 +31,9 @@ enum Layer {
     Fused(Isa),
     /// The fused layer that returns the final state only.
     FusedFinal(Isa),
-    /// A linear layer on every step's state: folded into the fused layer on a code path, or
-    /// after the reference layer (`None`). Forward only.
-    Projected(Option<Isa>),
+    /// A linear layer (with a bias or without) on every step's state: folded into the fused
+    /// layer on a code path, or after the reference layer (`None`). Forward only.
+    Projected(Option<Isa>, bool),
 }
 
 /// The code paths this CPU has (those it lacks are reported, not counted).
@@ -118,8 +118,11 @@ fn run(
         let (outs, fin) = run_direction(&cw, &inputs, &masks, init.clone(), reverse);
         (Tensor::stack::<3>(outs, 0), fin)
     };
-    if let Layer::Projected(isa) = layer {
-        let lin = crate::tensor::linear(hidden, 3, &mut rng, &dev);
+    if let Layer::Projected(isa, bias) = layer {
+        let mut lin = crate::tensor::linear(hidden, 3, &mut rng, &dev);
+        if !bias {
+            lin.bias = None;
+        }
         let r3 = tensor(
             uniform(&mut rng, steps * batch * 3, 1.0),
             [steps, batch, 3],
@@ -140,8 +143,10 @@ fn run(
         }
         states.extend([cw.w_ih.val(), cw.w_hh.val(), lin.weight.val()].map(|w| w.grad(&grads)));
         values.extend(states.into_iter().map(|g| to_vec(g.unwrap()).unwrap()));
-        let biases = [&cw.b_ih, &cw.b_hh, lin.bias.as_ref().unwrap()];
-        values.extend(biases.map(|b| to_vec(b.val().grad(&grads).unwrap()).unwrap()));
+        let biases = [Some(&cw.b_ih), Some(&cw.b_hh), lin.bias.as_ref()];
+        for b in biases.into_iter().flatten() {
+            values.push(to_vec(b.val().grad(&grads).unwrap()).unwrap());
+        }
         return Case { values };
     }
     let (out, fin) = if let Layer::Fused(isa) = layer {
@@ -178,6 +183,22 @@ fn run(
     Case { values }
 }
 
+/// Asserts that every value of `b` is `a`'s to `1e-5` (relative), but for the first `skip`
+/// value sets; `context` names a value set in the message.
+fn assert_close(a: &Case, b: &Case, skip: usize, context: impl Fn(usize) -> String) {
+    assert_eq!(a.values.len(), b.values.len());
+    for (k, (u, v)) in a.values.iter().zip(&b.values).enumerate().skip(skip) {
+        assert_eq!(u.len(), v.len());
+        for (p, q) in u.iter().zip(v) {
+            assert!(
+                (p - q).abs() <= 1e-5 * (1.0 + p.abs()),
+                "{}: reference {p} fused {q}",
+                context(k)
+            );
+        }
+    }
+}
+
 #[test]
 fn fused_matches_reference_outputs_and_gradients() {
     let names = ["out", "h", "c|dx", "..."];
@@ -194,32 +215,22 @@ fn fused_matches_reference_outputs_and_gradients() {
                             )
                         };
                         let layers = paths.iter().flat_map(|&isa| {
-                            [(Layer::Fused(isa), false), (Layer::FusedFinal(isa), true)]
+                            [
+                                (isa, Layer::Fused(isa), false),
+                                (isa, Layer::FusedFinal(isa), true),
+                            ]
                         });
-                        for (layer, final_only) in layers {
+                        for (isa, layer, final_only) in layers {
                             let a = case(Layer::Reference, final_only);
                             let b = case(layer, final_only);
-                            assert_eq!(a.values.len(), b.values.len());
                             // Without the states of every step there is no `out` to compare.
-                            let skip = final_only as usize;
-                            let pairs = a.values.iter().zip(&b.values).enumerate().skip(skip);
-                            for (k, (u, v)) in pairs {
-                                assert_eq!(u.len(), v.len());
-                                for (p, q) in u.iter().zip(v) {
-                                    let tol = 1e-5 * (1.0 + p.abs());
-                                    assert!(
-                                        (p - q).abs() <= tol,
-                                        "{backend} {cell} {size:?} masked {masked} reverse \
-                                         {reverse} final only {final_only} {}: value set {k} \
-                                         ({}) reference {p} fused {q}",
-                                        match layer {
-                                            Layer::Fused(isa) | Layer::FusedFinal(isa) => isa,
-                                            _ => Isa::Portable,
-                                        },
-                                        names.get(k).unwrap_or(&"grad")
-                                    );
-                                }
-                            }
+                            assert_close(&a, &b, final_only as usize, |k| {
+                                format!(
+                                    "{backend} {cell} {size:?} masked {masked} reverse \
+                                     {reverse} final only {final_only} {isa}: value set {k} ({})",
+                                    names.get(k).unwrap_or(&"grad")
+                                )
+                            });
                         }
                     }
                 }
@@ -230,7 +241,8 @@ fn fused_matches_reference_outputs_and_gradients() {
 
 /// The decoder's last layer: the output projection folded into the fused call against the
 /// reference layer followed by the linear layer, outputs and every gradient (the projection's
-/// included), with and without padded steps, on every path.
+/// included), with and without padded steps, with and without the linear layer's bias, on
+/// every path.
 #[test]
 fn projected_fused_matches_reference_then_linear() {
     let paths = paths();
@@ -238,33 +250,20 @@ fn projected_fused_matches_reference_then_linear() {
         for cell in Cell::ALL {
             for (s, &size) in SIZES.iter().enumerate() {
                 for masked in [false, true] {
+                    let bias = s % 2 == 0;
+                    let seed = 40 + s as u64;
                     let case = |isa| {
-                        let layer = Layer::Projected(isa);
-                        run(
-                            cell,
-                            size,
-                            masked,
-                            false,
-                            layer,
-                            false,
-                            backend,
-                            40 + s as u64,
-                        )
+                        let layer = Layer::Projected(isa, bias);
+                        run(cell, size, masked, false, layer, false, backend, seed)
                     };
                     let a = case(None);
                     for &isa in &paths {
-                        let b = case(Some(isa));
-                        assert_eq!(a.values.len(), b.values.len());
-                        for (k, (u, v)) in a.values.iter().zip(&b.values).enumerate() {
-                            assert_eq!(u.len(), v.len());
-                            for (p, q) in u.iter().zip(v) {
-                                assert!(
-                                    (p - q).abs() <= 1e-5 * (1.0 + p.abs()),
-                                    "{backend} {cell} {size:?} masked {masked} {isa}: value \
-                                     set {k} reference {p} fused {q}"
-                                );
-                            }
-                        }
+                        assert_close(&a, &case(Some(isa)), 0, |k| {
+                            format!(
+                                "{backend} {cell} {size:?} masked {masked} bias {bias} {isa}: \
+                                 value set {k}"
+                            )
+                        });
                     }
                 }
             }
@@ -285,11 +284,15 @@ fn fused_inference_matches_reference() {
             .collect();
         let (r, _) = run_direction(&cw, &inputs, &[], init.clone(), false);
         let r = to_vec(Tensor::stack::<3>(r, 0)).unwrap();
+        let lin = crate::tensor::linear(5, 2, &mut rng, &dev);
+        let projected = to_vec(lin.forward(tensor(r.clone(), [4, 3, 5], &dev))).unwrap();
         for isa in paths() {
-            let mask = Tensor::ones([4, 3], &dev);
-            let (f, _) = run_fused(&cw, x.clone(), mask, init.clone(), false, isa);
-            for (p, q) in r.iter().zip(to_vec(f).unwrap()) {
-                assert!((p - q).abs() < 1e-5, "{cell} {isa}: {p} vs {q}");
+            let mask = || Tensor::ones([4, 3], &dev);
+            let (f, _) = run_fused(&cw, x.clone(), mask(), init.clone(), false, isa);
+            let p = run_fused_projected(&cw, x.clone(), mask(), init.clone(), &lin, isa);
+            let pairs = r.iter().zip(to_vec(f).unwrap());
+            for (a, b) in pairs.chain(projected.iter().zip(to_vec(p).unwrap())) {
+                assert!((a - b).abs() < 1e-5, "{cell} {isa}: {a} vs {b}");
             }
         }
     }

@@ -24,7 +24,8 @@ pub struct Saved {
     pub c_prev: Vec<f32>,
     /// The cell's saved values, `[T, B, P, SAVED U]` (`P` blocks of `U` units).
     pub acts: Vec<f32>,
-    /// The state after the last step, `[B, P U]` (padded; with a folded projection only).
+    /// The state after the last step, `[B, P U]` (padded; with a folded projection and
+    /// `save` only, else empty).
     pub h_final: Vec<f32>,
 }
 
@@ -108,7 +109,8 @@ pub fn forward<M: CellMath>(
         )
     });
     // SAFETY: the workers wrote every step of every row of each buffer (and `y`'s last
-    // block), see `forward_rows`.
+    // block, or with a projection every step's outputs and `h_final`'s rows), see
+    // `forward_rows`.
     unsafe {
         (
             y.finish(),

@@ -70,7 +70,8 @@ use layout::Layout;
 pub struct Pass {
     /// Process the steps in reverse time order.
     pub reverse: bool,
-    /// Return the state after every step (else the final states only).
+    /// Return the state after every step (else the final states only); a folded output
+    /// projection needs it, and then returns the projected outputs of every step instead.
     pub all_steps: bool,
 }
 
@@ -114,7 +115,7 @@ impl<'a> Sequences<'a> {
 
 /// Blocks of `B` rows in [`forward`]'s `y`: every step and the final cell state with
 /// `all_steps`, else the final hidden and cell states.
-pub fn output_blocks(steps: usize, all_steps: bool) -> usize {
+fn output_blocks(steps: usize, all_steps: bool) -> usize {
     if all_steps { steps + 1 } else { 2 }
 }
 
