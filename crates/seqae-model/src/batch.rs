@@ -170,12 +170,15 @@ fn time_major(values: &[f32], b: usize, t_max: usize, c: usize) -> Vec<f32> {
     out
 }
 
+/// Step `t` of a `[T, B, C]` tensor, `[B, C]`.
+pub(crate) fn step_of(x: &Tensor<3>, t: usize) -> Tensor<2> {
+    let [_, b, c] = x.dims();
+    x.clone().narrow(0, t, 1).reshape([b, c])
+}
+
 /// A `[T, B, C]` tensor as its `T` steps, `[B, C]` each.
 pub(crate) fn split_steps(x: &Tensor<3>) -> Vec<Tensor<2>> {
-    let [t, b, c] = x.dims();
-    (0..t)
-        .map(|s| x.clone().narrow(0, s, 1).reshape([b, c]))
-        .collect()
+    (0..x.dims()[0]).map(|t| step_of(x, t)).collect()
 }
 
 impl Target {

@@ -5,7 +5,7 @@ use burn::tensor::{Device, Tensor};
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use crate::batch::split_steps;
+use crate::batch::{split_steps, step_of};
 use crate::cell::{CellWeights, State};
 use crate::config::{DecoderInput, ModelConfig};
 use crate::fused::{Kernel, RunOptions, run_fused, run_fused_projected};
@@ -195,10 +195,7 @@ impl Decoder {
                         None => true,
                     };
                     if teach {
-                        inputs
-                            .clone()
-                            .narrow(0, t, 1)
-                            .reshape([batch, self.channels()])
+                        step_of(inputs, t)
                     } else {
                         outputs[t - 1].clone()
                     }
