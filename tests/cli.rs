@@ -241,6 +241,101 @@ fn evaluate_reports_nmi_and_ari_per_seed() {
     // length 24: the automatic patch is one step; an explicit --epochs is kept as given
     assert_eq!(v["model"]["patch"], serde_json::json!({"size": 1}));
     assert_eq!(v["epochs"], 2);
+    // The default clusters by the best-scored view and says which.
+    assert_eq!(v["method"], "auto");
+    let views = ["latent", "euclidean", "shape", "warping"];
+    for seed in v["per_seed"].as_array().unwrap() {
+        assert!(views.contains(&seed["view"].as_str().unwrap()), "{seed}");
+    }
+    assert_eq!(v["baseline"], serde_json::json!([]));
+}
+
+#[test]
+fn evaluate_baseline_scores_kmeans_and_kshape_on_the_same_seeds() {
+    let out = ok(&[
+        "evaluate",
+        &dataset("Chinatown20"),
+        "--seeds",
+        "2",
+        "--seed",
+        "3",
+        "--epochs",
+        "1",
+        "--hidden",
+        "8",
+        "--baseline",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let base = v["baseline"].as_array().unwrap();
+    assert_eq!(base.len(), 2, "{v}");
+    assert!(
+        base[0]["method"]
+            .as_str()
+            .unwrap()
+            .starts_with("k-means on raw values")
+    );
+    assert!(base[1]["method"].as_str().unwrap().starts_with("k-Shape"));
+    for b in base {
+        assert_eq!(b["nmi"].as_array().unwrap().len(), 2, "{b}");
+        let m = b["nmi_mean"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&m), "{b}");
+    }
+    // The table form prints both beside the model.
+    let text = ok(&[
+        "evaluate",
+        &dataset("Chinatown20"),
+        "--epochs",
+        "1",
+        "--hidden",
+        "8",
+        "--baseline",
+        "-q",
+    ]);
+    assert!(
+        text.contains("k-means on raw values") && text.contains("k-Shape on raw values: NMI"),
+        "{text}"
+    );
+}
+
+#[test]
+fn cluster_kshape_reads_the_sequences_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_csv = dir.path().join("kshape.csv");
+    let data = dataset("Chinatown20");
+    let out = ok(&[
+        "cluster",
+        &data,
+        "--method",
+        "kshape",
+        "--k",
+        "2",
+        "--out",
+        s(&out_csv),
+    ]);
+    assert!(
+        out.contains("method      kshape") && out.contains("NMI"),
+        "{out}"
+    );
+    let (rows, header) = csv_shape(&out_csv);
+    assert_eq!(
+        (rows, header),
+        (42, vec!["id".to_string(), "label".into(), "cluster".into()])
+    );
+    // k auto compares k on the raw values; an unknown method names the choices.
+    let auto = ok(&[
+        "cluster",
+        &data,
+        "--method",
+        "kshape",
+        "--out",
+        s(&dir.path().join("a.csv")),
+    ]);
+    assert!(auto.contains("k =   2"), "{auto}");
+    bad(
+        &["cluster", &data, "--method", "dbscan", "--out", "x.csv"],
+        "auto, spectral, kmeans, kshape",
+    );
 }
 
 #[test]

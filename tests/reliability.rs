@@ -81,6 +81,25 @@ fn catalogue() -> Vec<Case> {
     let csv = |body: &'static str| vec![("bad.csv", body.as_bytes())];
     let info = "info {in}/bad.ts";
     let mut cases = vec![
+        // A row of empty cells is refused, not dropped (later rows would get new ids).
+        case(
+            "csv row of empty cells",
+            csv("a,b,c\n1,2,3\n,,\n4,5,6\n"),
+            "info {in}/bad.csv",
+            "bad.csv:3: sequence has no values",
+        ),
+        case(
+            "cluster n-init unbounded",
+            vec![("e.csv", b"id,z0\na,1\nb,2\nc,3\n")],
+            "cluster {in}/e.csv --k 2 --n-init 1000000 --out {out}/c.csv",
+            "--n-init 1000000: at most 1000",
+        ),
+        case(
+            "plot silhouette k-max 1",
+            vec![("e.csv", b"id,z0\na,1\nb,2\nc,3\nd,4\n")],
+            "plot silhouette {in}/e.csv --k-max 1 --out {out}/s.png",
+            "--k-max 1: the chart compares",
+        ),
         // .ts
         case(
             "ts value",
@@ -528,17 +547,83 @@ fn corrupted_or_mismatched_weights_are_refused() {
         "{err}"
     );
     assert!(!out.exists());
-    // A config that no longer matches the weights: one short line, not every tensor shape.
-    let reshaped = model_copy(dir.path(), "reshaped", |m| {
-        let path = m.join("config.json");
-        let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, text.replace("\"hidden\": 8", "\"hidden\": 9")).unwrap();
+    // An edited config: refused by its checksum before anything is built from it, in one
+    // short line (a huge hidden size included: nothing is allocated).
+    for (name, from, to) in [
+        ("reshaped", "\"hidden\": 8", "\"hidden\": 9"),
+        ("huge", "\"hidden\": 8", "\"hidden\": 1000000000"),
+    ] {
+        let edited = model_copy(dir.path(), name, |m| {
+            let path = m.join("config.json");
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, text.replace(from, to)).unwrap();
+        });
+        let o = run(&edited);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("config.json was edited"), "{err}");
+        assert!(err.lines().count() == 1 && err.len() < 400, "{err}");
+    }
+    // Without its checksums a model is refused, with the way to recover.
+    for field in ["weights_sha256", "config_sha256"] {
+        let unsigned = model_copy(dir.path(), field, |m| {
+            let path = m.join("config.json");
+            let mut v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            v.as_object_mut().unwrap().remove(field);
+            std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        });
+        let o = run(&unsigned);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(field) || err.contains("config_sha256"),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn model_files_are_read_as_regular_files_within_their_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("e.csv");
+    let run = |model: &Path| seqae(&["embed", s(model), &dataset("Chinatown20"), "--out", s(&out)]);
+    for (name, target) in [("zero", "/dev/zero"), ("gone", "/no/such/file")] {
+        let m = model_copy(dir.path(), name, |m| {
+            let w = m.join("weights.bpk");
+            std::fs::remove_file(&w).unwrap();
+            std::os::unix::fs::symlink(target, &w).unwrap();
+        });
+        let o = run(&m);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains("weights.bpk"), "{err}");
+    }
+    // A FIFO would block a reader forever: refused at once.
+    let fifo = model_copy(dir.path(), "fifo", |m| {
+        let w = m.join("config.json");
+        std::fs::remove_file(&w).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&w)
+            .status()
+            .unwrap();
+        assert!(made.success());
     });
-    let o = run(&reshaped);
+    let o = run(&fifo);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("do not fit the architecture"), "{err}");
-    assert!(err.lines().count() == 1 && err.len() < 400, "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    // A weights file larger than the architecture can need.
+    let padded = model_copy(dir.path(), "padded", |m| {
+        let w = m.join("weights.bpk");
+        let f = std::fs::OpenOptions::new().append(true).open(&w).unwrap();
+        f.set_len(64 << 20).unwrap();
+    });
+    let o = run(&padded);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("more than this model can have"), "{err}");
 }
 
 #[test]
@@ -767,5 +852,92 @@ fn sigint_and_sigterm_keep_the_last_epoch_and_exit_128_plus_the_signal() {
         );
         let emb = dir.path().join(format!("e{code}.csv"));
         ok(&["embed", s(&out), &dataset("GunPoint"), "--out", s(&emb)]);
+    }
+}
+
+#[test]
+fn a_signal_saves_the_last_finished_epoch_and_reports_what_is_on_disk() {
+    // No timed checkpoint falls due during the run: what the stop reports must be written
+    // by the stop itself.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let child = Command::new(env!("CARGO_BIN_EXE_seqae"))
+        .args(["train", &dataset("GunPoint"), "--out", s(&out), "--quiet"])
+        .args(["--epochs", "100000", "--checkpoint-secs", "100000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!out.exists(), "a checkpoint was written before the signal");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(130), "{err}");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("training.json")).unwrap()).unwrap();
+    let saved = state["epoch"].as_u64().unwrap();
+    assert!(saved >= 1, "{state}");
+    assert!(
+        err.contains(&format!("last finished epoch ({saved})")),
+        "the message names another epoch than the one on disk ({saved}): {err}"
+    );
+    // What is on disk loads as a model.
+    ok(&[
+        "embed",
+        s(&out),
+        &dataset("GunPoint"),
+        "--out",
+        s(&dir.path().join("e.csv")),
+    ]);
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_even_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.csv");
+    let original = "a,b,c,d\n1,2,3,4\n4,5,6,7\n";
+    std::fs::write(&data, original).unwrap();
+    let model = shared_model();
+    // The same file by name, and through a hard link.
+    let link = dir.path().join("link.csv");
+    std::fs::hard_link(&data, &link).unwrap();
+    for out in [&data, &link] {
+        let o = seqae(&["embed", s(model), s(&data), "--out", s(out), "--force"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("is the input") && !err.contains("--force"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&data).unwrap(), original);
+    }
+}
+
+#[test]
+fn a_folder_with_an_unreadable_data_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = format!("{}/Chinatown20_TRAIN.ts", dataset("Chinatown20"));
+    for (name, make) in [("link", "ln"), ("fifo", "mkfifo")] {
+        let d = dir.path().join(name);
+        std::fs::create_dir(&d).unwrap();
+        std::fs::copy(&src, d.join("a.ts")).unwrap();
+        let b = d.join("b.ts");
+        let status = if make == "ln" {
+            std::process::Command::new("ln")
+                .args(["-s", "/gone/b.ts", s(&b)])
+                .status()
+        } else {
+            std::process::Command::new("mkfifo").arg(&b).status()
+        };
+        assert!(status.unwrap().success());
+        let o = seqae(&["info", s(&d)]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains("b.ts"), "{name}: {err}");
     }
 }

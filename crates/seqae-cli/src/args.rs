@@ -30,10 +30,10 @@ fn decoder_input_parser() -> impl TypedValueParser<Value = DecoderInput> {
     })
 }
 
-/// `--clusterer`: the names [`seqae_latent::Clusterer`] parses, listed in `--help`.
-fn clusterer_parser() -> impl TypedValueParser<Value = seqae_latent::Clusterer> {
-    PossibleValuesParser::new(seqae_latent::Clusterer::NAMES).map(|name| {
-        name.parse::<seqae_latent::Clusterer>()
+/// `--method`: the names [`seqae_latent::Method`] parses, listed in `--help`.
+fn method_parser() -> impl TypedValueParser<Value = seqae_latent::Method> {
+    PossibleValuesParser::new(seqae_latent::Method::NAMES).map(|name| {
+        name.parse::<seqae_latent::Method>()
             .expect("every listed name parses")
     })
 }
@@ -67,7 +67,7 @@ pub enum Command {
     Train(TrainArgs),
     /// Embed sequences with a trained model: one latent vector per sequence.
     Embed(EmbedArgs),
-    /// Cluster embeddings (or sequences, with --model) with k-means.
+    /// Cluster embeddings, or sequences (with --model, or with --method kshape).
     Cluster(ClusterArgs),
     /// Reduce embeddings with PCA.
     Reduce(ReduceArgs),
@@ -310,7 +310,8 @@ impl std::str::FromStr for KChoice {
 /// `seqae cluster`.
 #[derive(Args, Debug)]
 pub struct ClusterArgs {
-    /// Embeddings (.csv, .npy, .json), or with --model the data to embed first.
+    /// Embeddings (.csv, .npy, .json); with --model, the data to embed first; with
+    /// --method kshape and no model, the data.
     pub input: PathBuf,
     /// Embed INPUT with this model first (INPUT is then data).
     #[arg(long, value_name = "MODEL")]
@@ -321,16 +322,19 @@ pub struct ClusterArgs {
     /// Largest k tried by --k auto.
     #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
     pub k_max: usize,
-    /// k-means restarts (the lowest inertia wins).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
-    pub n_init: usize,
-    /// Seed of k-means.
+    /// Restarts of k-means (also inside spectral clustering) or k-Shape; the lowest cost
+    /// wins [default: 10; k-Shape 3].
+    #[arg(long, allow_negative_numbers = true)]
+    pub n_init: Option<usize>,
+    /// Seed of every random choice.
     #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
-    /// How the clusters are found once k is known: spectral clustering on the
-    /// nearest-neighbour graph, or k-means (--k auto compares k by k-means silhouettes).
-    #[arg(long, value_parser = clusterer_parser(), default_value_t = seqae_latent::Clusterer::default())]
-    pub clusterer: seqae_latent::Clusterer,
+    /// How the clusters are found once k is known: auto (with --model, the best of the
+    /// latent, raw, shape and warping views by stability; on embeddings alone, spectral),
+    /// spectral (the embeddings' nearest-neighbour graph), kmeans, or kshape (the raw
+    /// sequences). --k auto compares k by k-means silhouettes.
+    #[arg(long, alias = "clusterer", value_parser = method_parser(), default_value_t = seqae_latent::Method::default())]
+    pub method: seqae_latent::Method,
     /// Output file (.csv, .npy or .json): the cluster of each sequence.
     #[arg(long, short, value_name = "FILE")]
     pub out: PathBuf,
@@ -463,12 +467,14 @@ pub struct EvaluateArgs {
     /// Print one JSON object (nmi_mean, ari_mean, per_seed, ...).
     #[arg(long)]
     pub json: bool,
-    /// How the embeddings are clustered: spectral clustering on their nearest-neighbour graph,
-    /// or k-means.
-    #[arg(long, value_parser = clusterer_parser(), default_value_t = seqae_latent::Clusterer::default())]
-    pub clusterer: seqae_latent::Clusterer,
-    /// Also score k-means on the raw values (z-normalised per sequence, resampled to the
-    /// median length) with the same k and seeds: does the autoencoder earn its keep?
+    /// How the sequences are clustered (as `seqae cluster --method`): auto (the best of the
+    /// latent, raw, shape and warping views by stability), spectral or kmeans on the
+    /// embeddings, or kshape on the raw sequences.
+    #[arg(long, alias = "clusterer", value_parser = method_parser(), default_value_t = seqae_latent::Method::default())]
+    pub method: seqae_latent::Method,
+    /// Also score the classical baselines with the same k and seeds: k-means on the raw values
+    /// (z-normalised per sequence, resampled to the median length) and k-Shape. Does the
+    /// autoencoder earn its keep?
     #[arg(long)]
     pub baseline: bool,
 }

@@ -4,8 +4,16 @@ use crate::error::{CliError, CliResult};
 use seqae_data::atomic::Publish;
 use std::path::Path;
 
-/// Refuses to write `path` when it exists and `force` is off.
-pub fn check_writable(path: &Path, force: bool) -> CliResult<()> {
+/// Refuses to write `path` when it is one of the command's `inputs` (the same file, through
+/// links too: `--force` never replaces the user's data), or when it exists and `force` is off.
+pub fn check_writable(path: &Path, force: bool, inputs: &[&Path]) -> CliResult<()> {
+    if let Some(input) = inputs.iter().find(|i| same_file(path, i)) {
+        return Err(CliError::Input(format!(
+            "{}: is the input {}; write the output elsewhere",
+            path.display(),
+            input.display()
+        )));
+    }
     if path.exists() && !force {
         return Err(CliError::Input(format!(
             "{}: already exists (pass --force to overwrite)",
@@ -13,6 +21,15 @@ pub fn check_writable(path: &Path, force: bool) -> CliResult<()> {
         )));
     }
     check_parent(path)
+}
+
+/// Whether `a` and `b` name the same existing file (device and inode, links followed).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }
 
 /// Refuses an output path whose folder does not exist: no command creates missing folders

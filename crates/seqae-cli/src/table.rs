@@ -93,7 +93,7 @@ impl Table {
     /// existing file unless `force`.
     pub fn write(&self, path: &Path, force: bool) -> CliResult<()> {
         let kind = kind(path, "output")?;
-        check_writable(path, force)?;
+        check_writable(path, force, &[])?;
         let bytes = match kind {
             Kind::Csv => {
                 let mut w = csv::Writer::from_writer(Vec::new());

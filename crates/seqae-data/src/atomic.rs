@@ -253,18 +253,32 @@ fn already_exists(path: &Path) -> io::Error {
     )
 }
 
-/// Replaces the folder `target` by `new`, keeping the user's entries of `target`.
-fn replace_dir(new: &Path, target: &Path) -> io::Result<()> {
-    let ours = manifest_of(target);
-    for entry in std::fs::read_dir(target)? {
+/// Links into `new` every entry of `old` that is the user's: not in `old`'s [`MANIFEST`] and
+/// not written anew. A folder that both hold is searched the same way, by its own manifest
+/// (none: everything in it is the user's), so that the rule holds at every depth.
+fn keep_user_entries(old: &Path, new: &Path) -> io::Result<()> {
+    let ours = manifest_of(old);
+    for entry in std::fs::read_dir(old)? {
         let entry = entry?;
         let name = entry.file_name();
         let text = name.to_string_lossy();
-        if text == MANIFEST || ours.iter().any(|o| *o == text) || new.join(&name).exists() {
+        if text == MANIFEST {
             continue;
         }
-        link_tree(&entry.path(), &new.join(&name))?;
+        let (from, to) = (entry.path(), new.join(&name));
+        let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+        if real_dir(&from) && real_dir(&to) {
+            keep_user_entries(&from, &to)?;
+        } else if !ours.iter().any(|o| *o == text) && std::fs::symlink_metadata(&to).is_err() {
+            link_tree(&from, &to)?;
+        }
     }
+    Ok(())
+}
+
+/// Replaces the folder `target` by `new`, keeping the user's entries of `target`.
+fn replace_dir(new: &Path, target: &Path) -> io::Result<()> {
+    keep_user_entries(target, new)?;
     #[cfg(target_os = "linux")]
     {
         match renameat2(new, target, libc::RENAME_EXCHANGE) {
@@ -471,6 +485,31 @@ mod tests {
         // seqae's own old file is gone; nothing is left beside the target
         assert!(!target.join("old-only.png").exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn the_users_files_are_kept_inside_folders_seqae_wrote_too() {
+        // A report folder whose `model/` seqae wrote (with its own manifest): the user's file
+        // inside `model/` survives a replace; seqae's own old file there does not.
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("report");
+        let write = |files: &[(&str, &str)]| {
+            let staged = StagedDir::new(&target).unwrap();
+            let model = StagedDir::new(&staged.path().join("model")).unwrap();
+            for (name, text) in files {
+                std::fs::write(model.path().join(name), text).unwrap();
+            }
+            model.publish(Publish::New).unwrap();
+            std::fs::write(staged.path().join("report.md"), "r").unwrap();
+            staged.publish(Publish::Replace).unwrap();
+        };
+        write(&[("weights.bpk", "old"), ("old-only.json", "x")]);
+        std::fs::write(target.join("model/notes.txt"), "precious").unwrap();
+        write(&[("weights.bpk", "new")]);
+        let read = |p: &str| std::fs::read_to_string(target.join(p)).unwrap();
+        assert_eq!(read("model/notes.txt"), "precious");
+        assert_eq!(read("model/weights.bpk"), "new");
+        assert!(!target.join("model/old-only.json").exists());
     }
 
     #[test]

@@ -14,34 +14,43 @@ pub fn median_length(set: &SequenceSet) -> usize {
         .unwrap_or(0)
 }
 
-/// One row per sequence: every channel z-normalised over the sequence's observed values
-/// (constant channels become zeros), resampled linearly to `len` steps (missing values read as
-/// 0 after normalisation), step-major (`len * channels` columns).
+/// The values of sequence `i` of `set` (`length * channels`, step-major) with every channel
+/// z-normalised over its observed values (constant channels become zeros; missing values read
+/// as 0 after normalisation).
+pub fn znormalized(set: &SequenceSet, i: usize) -> Vec<f32> {
+    let c = set.channels();
+    let seq = set.sequence(i);
+    let n = set.length(i);
+    let mut z = seq[..n * c].to_vec();
+    for ch in 0..c {
+        let obs: Vec<f64> = (0..n)
+            .map(|t| seq[t * c + ch] as f64)
+            .filter(|v| v.is_finite())
+            .collect();
+        let mean = obs.iter().sum::<f64>() / obs.len().max(1) as f64;
+        let var = obs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / obs.len().max(1) as f64;
+        let sd = if var.sqrt() > 1e-8 { var.sqrt() } else { 1.0 };
+        for t in 0..n {
+            let v = &mut z[t * c + ch];
+            *v = if v.is_finite() {
+                ((*v as f64 - mean) / sd) as f32
+            } else {
+                0.0
+            };
+        }
+    }
+    z
+}
+
+/// One row per sequence: [`znormalized`], resampled linearly to `len` steps, step-major
+/// (`len * channels` columns).
 pub fn znormalized_resampled(set: &SequenceSet, len: usize) -> Result<Matrix> {
     let c = set.channels();
     let len = len.max(1);
     let mut data = Vec::with_capacity(set.len() * len * c);
     for i in 0..set.len() {
-        let seq = set.sequence(i);
         let n = set.length(i);
-        let mut z = seq.to_vec();
-        for ch in 0..c {
-            let obs: Vec<f64> = (0..n)
-                .map(|t| seq[t * c + ch] as f64)
-                .filter(|v| v.is_finite())
-                .collect();
-            let mean = obs.iter().sum::<f64>() / obs.len().max(1) as f64;
-            let var = obs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / obs.len().max(1) as f64;
-            let sd = if var.sqrt() > 1e-8 { var.sqrt() } else { 1.0 };
-            for t in 0..n {
-                let v = &mut z[t * c + ch];
-                *v = if v.is_finite() {
-                    ((*v as f64 - mean) / sd) as f32
-                } else {
-                    0.0
-                };
-            }
-        }
+        let z = znormalized(set, i);
         for s in 0..len {
             // Position of output step s on the input's time axis (ends aligned).
             let pos = if len == 1 || n == 1 {

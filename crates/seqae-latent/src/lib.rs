@@ -1,5 +1,8 @@
 //! Latent-space analysis for sequence-autoencoder embeddings (or any row-major `f32` matrix):
-//! k-means, choosing k by silhouette, PCA and clustering metrics, matching scikit-learn.
+//! k-means, spectral clustering, choosing k by silhouette, PCA and clustering metrics,
+//! matching scikit-learn; and clustering of the raw sequences beside them (k-Shape, the
+//! shape-based and warping distances, the view selection of [`clustering::cluster`]'s
+//! default).
 //!
 //! No burn dependency: inputs are plain [`Matrix`] values (`Vec<f32>`, row-major; the type is
 //! `seqae_data::Matrix`, re-exported here).
@@ -16,49 +19,30 @@
 //! # Ok::<(), seqae_latent::LatentError>(())
 //! ```
 
+pub mod clustering;
+pub mod dtw;
 pub mod error;
+mod graph;
 mod kernels;
 pub mod kmeans;
+pub mod kshape;
 mod linalg;
 pub mod metrics;
 pub mod pca;
 pub mod peak;
+pub mod sbd;
 pub mod select_k;
+pub mod series;
 pub mod spectral;
+pub mod views;
 
+pub use clustering::{ClusterOptions, Clustering, Method, cluster};
 pub use error::{LatentError, Result};
 pub use kmeans::{KMeans, KMeansModel};
+pub use kshape::{KShape, KShapeModel};
 pub use pca::{Pca, PcaModel};
 pub use select_k::{KSelection, SelectK, choose_k};
 pub use spectral::Spectral;
+pub use views::View;
 
-/// How `k` clusters are found in a matrix of embeddings.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Clusterer {
-    /// k-means on the points (10 restarts).
-    KMeans,
-    /// Spectral clustering on their nearest-neighbour graph ([`Spectral`]; the default:
-    /// docs/QUALITY.md).
-    #[default]
-    Spectral,
-}
-
-seqae_data::named_enum!(Clusterer, "clusterer", {
-    Spectral => "spectral",
-    KMeans => "kmeans" | "k-means",
-});
-
-impl Clusterer {
-    /// The names `FromStr` accepts.
-    pub const NAMES: [&'static str; 2] = ["spectral", "kmeans"];
-
-    /// The cluster of each row of `m`, `k` clusters, from `seed`.
-    pub fn labels(self, m: &Matrix, k: usize, seed: u64) -> Result<Vec<usize>> {
-        let model = match self {
-            Clusterer::KMeans => KMeans::new(k).with_n_init(10).with_seed(seed).fit(m)?,
-            Clusterer::Spectral => Spectral::new(k).with_seed(seed).fit(m)?,
-        };
-        Ok(model.labels().to_vec())
-    }
-}
 pub use seqae_data::Matrix;

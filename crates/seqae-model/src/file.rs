@@ -48,10 +48,36 @@ pub struct ModelFile {
     pub parameters: usize,
     /// The weights file, relative to the directory.
     pub weights: String,
-    /// SHA-256 of the weights file, hex; checked on load (absent in files of older writers,
-    /// which load unchecked).
+    /// SHA-256 of the weights file, hex; checked on load (a model without it is refused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights_sha256: Option<String>,
+    /// SHA-256 of this file's other fields (the JSON serde writes for them, this field left
+    /// out), hex; checked on load, so an edited `config.json` is refused before anything is
+    /// built from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_sha256: Option<String>,
+}
+
+/// The most bytes a `config.json` may have (a real one has a few kilobytes).
+const CONFIG_MAX_BYTES: u64 = 1 << 20;
+
+impl ModelFile {
+    /// The checksum of every field but `config_sha256`.
+    fn digest(&self) -> String {
+        let unsigned = ModelFile {
+            config_sha256: None,
+            ..self.clone()
+        };
+        sha256_hex(&serde_json::to_vec(&unsigned).expect("model metadata serialises"))
+    }
+
+    /// The most bytes the weights of this architecture can take in `weights.bpk`: four per
+    /// parameter of the largest network [`crate::memory::training_bytes`] allows for, and a
+    /// megabyte of metadata.
+    fn weights_max_bytes(&self) -> u64 {
+        let params = crate::memory::training_bytes(&self.model, self.channels) / 16.0;
+        (params * 4.0 + f64::from(1 << 20)).min(u64::MAX as f64) as u64
+    }
 }
 
 /// Just the fields needed to check the format before reading the rest.
@@ -113,6 +139,11 @@ impl SeqAe {
             parameters: self.num_params(),
             weights: WEIGHTS_FILE.into(),
             weights_sha256: Some(sha256_of(&weights)?),
+            config_sha256: None,
+        };
+        let file = ModelFile {
+            config_sha256: Some(file.digest()),
+            ..file
         };
         write_json(&tmp.join(CONFIG_FILE), &file)?;
         if self.history != History::default() {
@@ -138,6 +169,12 @@ impl SeqAe {
                 ),
             });
         }
+        crate::memory::check_fits(&file.model, file.channels).map_err(|e| {
+            ModelError::NotAModel {
+                path: dir.into(),
+                reason: format!("{CONFIG_FILE}: {e}"),
+            }
+        })?;
         let mut model = SeqAe::new(
             &file.model,
             file.channels,
@@ -156,19 +193,27 @@ impl SeqAe {
 /// ids stored with the weights, so that optimiser state saved beside them applies.
 pub(crate) fn load_weights(net: AutoEncoder, dir: &Path, file: &ModelFile) -> Result<AutoEncoder> {
     let weights = dir.join(&file.weights);
+    let Some(want) = &file.weights_sha256 else {
+        return Err(ModelError::Weights {
+            path: weights,
+            message: format!(
+                "{CONFIG_FILE} has no weights_sha256, so the weights cannot be checked; retrain the model, or, if you trust this weights file, add \"weights_sha256\": \"<the output of sha256sum {}>\" to {CONFIG_FILE}",
+                file.weights
+            ),
+        });
+    };
     // Read whole into memory (a record loaded from the path reads its tensors lazily, so a
-    // file replaced or removed after loading would fail later, inside inference).
-    let bytes = fs::read(&weights).map_err(|e| ModelError::io(&weights, e))?;
-    if let Some(want) = &file.weights_sha256 {
-        let found = sha256_hex(&bytes);
-        if &found != want {
-            return Err(ModelError::Weights {
-                path: weights,
-                message: format!(
-                    "checksum mismatch (SHA-256 {found}, {CONFIG_FILE} says {want}): the file is corrupt or was replaced"
-                ),
-            });
-        }
+    // file replaced or removed after loading would fail later, inside inference), and no more
+    // than the architecture can need.
+    let bytes = read_regular(&weights, file.weights_max_bytes())?;
+    let found = sha256_hex(&bytes);
+    if &found != want {
+        return Err(ModelError::Weights {
+            path: weights,
+            message: format!(
+                "checksum mismatch (SHA-256 {found}, {CONFIG_FILE} says {want}): the file is corrupt or was replaced"
+            ),
+        });
     }
     let record =
         ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes)).map_err(|e| {
@@ -196,17 +241,18 @@ pub fn read_config(dir: &Path) -> Result<ModelFile> {
             reason: "not a directory".into(),
         });
     }
-    let text = fs::read_to_string(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => ModelError::NotAModel {
+    if !path.exists() {
+        return Err(ModelError::NotAModel {
             path: dir.into(),
             reason: format!("no {CONFIG_FILE}"),
-        },
-        _ => ModelError::io(&path, e),
-    })?;
+        });
+    }
     let bad = |reason: String| ModelError::NotAModel {
         path: dir.into(),
         reason,
     };
+    let text = String::from_utf8(read_regular(&path, CONFIG_MAX_BYTES)?)
+        .map_err(|_| bad(format!("{CONFIG_FILE} is not UTF-8 text")))?;
     let header: Header = serde_json::from_str(&text)
         .map_err(|e| bad(format!("{CONFIG_FILE} is not valid JSON: {e}")))?;
     if header.format.as_deref() != Some(FORMAT) {
@@ -225,7 +271,45 @@ pub fn read_config(dir: &Path) -> Result<ModelFile> {
         }
         None => return Err(bad(format!("{CONFIG_FILE} has no format_version"))),
     }
-    serde_json::from_str(&text).map_err(|e| bad(format!("{CONFIG_FILE}: {e}")))
+    let file: ModelFile =
+        serde_json::from_str(&text).map_err(|e| bad(format!("{CONFIG_FILE}: {e}")))?;
+    match &file.config_sha256 {
+        Some(want) if *want == file.digest() => Ok(file),
+        Some(_) => Err(bad(format!(
+            "{CONFIG_FILE} was edited after the model was saved (its config_sha256 does not match its contents); restore it or retrain"
+        ))),
+        None => Err(bad(format!(
+            "{CONFIG_FILE} has no config_sha256 (written by an older seqae, or edited); retrain the model"
+        ))),
+    }
+}
+
+/// The bytes of the regular file `path` (links followed), refusing anything else (a FIFO, a
+/// device) and files of more than `limit` bytes, without reading past the limit.
+fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = fs::metadata(path).map_err(|e| ModelError::io(path, e))?;
+    let refuse = |reason: String| ModelError::NotAModel {
+        path: path.into(),
+        reason,
+    };
+    if !meta.is_file() {
+        return Err(refuse("not a regular file".into()));
+    }
+    if meta.len() > limit {
+        return Err(refuse(format!(
+            "{} bytes, more than this model can have ({limit})",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| ModelError::io(path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(refuse(format!("more than {limit} bytes")));
+    }
+    Ok(bytes)
 }
 
 /// A directory that `save` may replace: absent, empty, or a model directory.

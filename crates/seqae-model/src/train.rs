@@ -215,6 +215,8 @@ impl<'a> Trainer<'a> {
             }
         }
         let mut last_good = (first - 1, net.clone());
+        // The last finished epoch not yet in a checkpoint, with its optimiser state.
+        let mut unsaved: Option<(usize, ModuleOptimizer)> = None;
         let start = Instant::now();
         let mut last_checkpoint = start;
         for epoch in first..=epochs {
@@ -226,6 +228,18 @@ impl<'a> Trainer<'a> {
                 EpochEnd::Diverged(d) => return Ok(session.diverged(d, last_good, &stopping)),
                 EpochEnd::Stopped => {
                     session.history.best_epoch = stopping.best_epoch;
+                    // The last finished epoch goes to disk before anything is reported: its
+                    // optimiser as the epoch left it (the batches since changed the live one).
+                    if let (Some(c), Some(digest), Some((done, optim))) =
+                        (self.checkpoint.as_ref(), &digest, unsaved.take())
+                    {
+                        let state = CheckpointState {
+                            epoch: done,
+                            net: &last_good.1,
+                            optim: &optim,
+                        };
+                        session.write_checkpoint(c, publish, digest, &stopping, state)?;
+                    }
                     let mut fitted = session.finish(&last_good.1, None);
                     fitted.interrupted = Some(last_good.0);
                     return Ok(fitted);
@@ -263,28 +277,22 @@ impl<'a> Trainer<'a> {
             }
             let due =
                 |c: &Checkpointing| stop || epoch == epochs || last_checkpoint.elapsed() >= c.every;
-            if let (Some(c), Some(digest)) = (self.checkpoint.as_ref().filter(|c| due(c)), &digest)
-            {
-                session.history.best_epoch = stopping.best_epoch;
-                let state = checkpoint::TrainingState {
-                    epoch,
-                    lr: session.lr,
-                    stopping: stopping.state(),
-                    model: session.model.clone(),
-                    train: train.clone(),
-                    data: digest.clone(),
-                };
-                let snapshot = session.snapshot(&net);
-                checkpoint::write(
-                    &c.dir,
-                    publish,
-                    &snapshot,
-                    &state,
-                    &session.optim,
-                    stopping.best_net.as_ref(),
-                )?;
-                publish = Publish::Replace;
-                last_checkpoint = Instant::now();
+            if let (Some(c), Some(digest)) = (self.checkpoint.as_ref(), &digest) {
+                if due(c) {
+                    let optim = session.optim.clone();
+                    let state = CheckpointState {
+                        epoch,
+                        net: &net,
+                        optim: &optim,
+                    };
+                    session.write_checkpoint(c, publish, digest, &stopping, state)?;
+                    publish = Publish::Replace;
+                    last_checkpoint = Instant::now();
+                    unsaved = None;
+                } else {
+                    // Kept until the next checkpoint, for a signal that stops the next epoch.
+                    unsaved = Some((epoch, session.optim.clone()));
+                }
             }
             if stop {
                 break;
@@ -503,6 +511,35 @@ impl<'c> Session<'c> {
         self.finish(&good, Some(d))
     }
 
+    /// Publishes the checkpoint of `state`'s epoch into `c.dir`.
+    fn write_checkpoint(
+        &mut self,
+        c: &Checkpointing,
+        publish: Publish,
+        digest: &str,
+        stopping: &Stopping,
+        state: CheckpointState<'_>,
+    ) -> Result<()> {
+        self.history.best_epoch = stopping.best_epoch;
+        let training = checkpoint::TrainingState {
+            epoch: state.epoch,
+            lr: self.lr,
+            stopping: stopping.state(),
+            model: self.model.clone(),
+            train: self.train.clone(),
+            data: digest.to_string(),
+        };
+        let snapshot = self.snapshot(state.net);
+        checkpoint::write(
+            &c.dir,
+            publish,
+            &snapshot,
+            &training,
+            state.optim,
+            stopping.best_net.as_ref(),
+        )
+    }
+
     /// The model as it stands with the weights of `net` (for a checkpoint).
     fn snapshot(&self, net: &AutoEncoder) -> SeqAe {
         SeqAe {
@@ -625,6 +662,13 @@ impl Stopping {
 /// A fresh Adam optimiser (epsilon 1e-8).
 fn new_optimizer() -> ModuleOptimizer {
     AdamConfig::new().with_epsilon(1e-8).init()
+}
+
+/// What a checkpoint holds of one finished epoch.
+struct CheckpointState<'a> {
+    epoch: usize,
+    net: &'a AutoEncoder,
+    optim: &'a ModuleOptimizer,
 }
 
 /// Splits `0..n` into training and validation indices (each sorted), the validation part

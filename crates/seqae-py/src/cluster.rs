@@ -1,142 +1,135 @@
-//! Clustering embeddings as `seqae cluster` does (crates/seqae-cli/src/commands/cluster.rs):
-//! k given, or chosen by the best mean silhouette of k-means over `2..=k_max`; then the
-//! clusters of that k from spectral clustering or k-means.
-use numpy::ndarray::Array1;
-use numpy::{IntoPyArray, PyReadonlyArray2};
+//! Clustering for Python: `seqae_latent::cluster`, the entry point `seqae cluster`,
+//! `seqae evaluate` and `seqae demo` use, on the latent vectors and (when given) the
+//! sequences beside them.
+use numpy::ndarray::{Array1, Array3};
+use numpy::{IntoPyArray, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use seqae_latent::{Clusterer, KMeans, Matrix, SelectK, Spectral, metrics};
+use seqae_latent::{ClusterOptions, KShape, KShapeModel, Matrix, Method};
 
 use crate::{convert, errors, pool};
 
-/// k-means restarts, as `seqae cluster` (`--n-init`) and `seqae evaluate`.
-const N_INIT: usize = 10;
-
-/// What [`cluster`] found.
-struct Found {
-    labels: Vec<usize>,
-    centres: Matrix,
-    k: usize,
-    scores: Vec<(usize, f64)>,
-    inertia: f64,
-    /// Spectral clustering was asked for but the data has more points than it takes.
-    fell_back: bool,
-}
-
-/// The mean of the rows of each cluster (`k x d`).
-fn means(m: &Matrix, labels: &[usize], k: usize) -> seqae_latent::Result<Matrix> {
-    let d = m.cols();
-    let mut sums = vec![0.0f64; k * d];
-    let mut counts = vec![0usize; k];
-    for (row, &l) in m.iter_rows().zip(labels) {
-        counts[l] += 1;
-        for (s, &v) in sums[l * d..(l + 1) * d].iter_mut().zip(row) {
-            *s += f64::from(v);
-        }
-    }
-    let centres = sums
-        .iter()
-        .enumerate()
-        .map(|(j, s)| (s / counts[j / d].max(1) as f64) as f32)
-        .collect();
-    Ok(Matrix::new(centres, k, d)?)
-}
-
-/// Clusters the rows of `m`.
-fn find(
-    m: &Matrix,
-    n_clusters: Option<usize>,
-    k_max: usize,
-    clusterer: Clusterer,
-    seed: u64,
-) -> PyResult<Found> {
-    let kmeans = KMeans::new(1).with_n_init(N_INIT).with_seed(seed);
-    let (k, scores, kmeans_model) = match n_clusters {
-        Some(k) => (k, Vec::new(), None),
-        None => {
-            if k_max < 2 {
-                return Err(errors::value(format!(
-                    "k_max = {k_max}: n_clusters='auto' compares k = 2..=k_max, so k_max must be at least 2"
-                )));
-            }
-            let hi = k_max.min(m.rows().saturating_sub(1));
-            if hi < 2 {
-                return Err(errors::value(format!(
-                    "n_clusters='auto' needs at least 3 sequences to compare k = 2.. (got {})",
-                    m.rows()
-                )));
-            }
-            let sel = SelectK::new(2..=hi)
-                .with_kmeans(kmeans.clone())
-                .with_seed(seed)
-                .fit(m)
-                .map_err(errors::latent)?;
-            (sel.best_k, sel.scores, Some(sel.model))
-        }
-    };
-    let spectral = clusterer == Clusterer::Spectral && m.rows() <= Spectral::MAX_POINTS;
-    let fell_back = clusterer == Clusterer::Spectral && !spectral;
-    if spectral {
-        let labels = Clusterer::Spectral
-            .labels(m, k, seed)
-            .map_err(errors::latent)?;
-        let centres = means(m, &labels, k).map_err(errors::latent)?;
-        let inertia = metrics::inertia(m, &centres, &labels).map_err(errors::latent)?;
-        return Ok(Found {
-            labels,
-            centres,
-            k,
-            scores,
-            inertia,
-            fell_back,
-        });
-    }
-    let model = match kmeans_model {
-        Some(model) => model,
-        None => kmeans.with_k(k).fit(m).map_err(errors::latent)?,
-    };
-    Ok(Found {
-        labels: model.labels().to_vec(),
-        centres: model.centroids().clone(),
-        k,
-        scores,
-        inertia: model.inertia(),
-        fell_back,
-    })
-}
-
-/// Clusters the rows of `z` (float32, n x d): `n_clusters` clusters, or (None) the k of
-/// `2..=k_max` with the best k-means silhouette; clusters from `clusterer` ("spectral" or
-/// "kmeans"). Returns a dict: labels (int64, n), centres (float32, k x d: the k-means centres,
-/// or the mean of each spectral cluster), k, scores ([(k, silhouette)] when chosen), inertia,
-/// fell_back (spectral asked for on more points than it takes: the clusters are k-means').
+/// Clusters the rows of `z` (float32, n x d), with the sequences `x` (as `SeqAE.fit` takes
+/// them) beside them when given: `n_clusters` clusters, or (None) the k of `2..=k_max` with
+/// the best k-means silhouette; clusters by `method` ("auto", "spectral", "kmeans" or
+/// "kshape", which needs `x`). Returns a dict: labels (int64, n), centres (float32, k x d:
+/// each cluster's mean latent vector, or k-means' centres), k, method (what ran), view (the
+/// view kept by "auto", or None), scores ([(k, silhouette)] when chosen), inertia, notes
+/// (fallbacks, as strings).
 #[pyfunction]
-#[pyo3(signature = (z, n_clusters = None, k_max = 10, clusterer = "spectral", seed = 0, n_threads = None))]
+#[pyo3(signature = (z, x = None, n_clusters = None, k_max = 10, method = "auto", n_init = None, seed = 0, allow_missing = false, n_threads = None))]
+#[allow(clippy::too_many_arguments)]
 pub fn cluster<'py>(
     py: Python<'py>,
     z: PyReadonlyArray2<'py, f32>,
+    x: Option<Bound<'py, PyAny>>,
     n_clusters: Option<usize>,
     k_max: usize,
-    clusterer: &str,
+    method: &str,
+    n_init: Option<usize>,
     seed: u64,
+    allow_missing: bool,
     n_threads: Option<i64>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let clusterer: Clusterer = clusterer
+    let method: Method = method
         .parse()
         .map_err(|e: seqae_data::UnknownName| errors::value(e.to_string()))?;
     let n_threads = pool::check(n_threads)?;
     let view = z.as_array();
     let (rows, cols) = view.dim();
     let m = Matrix::new(view.iter().copied().collect(), rows, cols).map_err(errors::data)?;
-    let found =
-        py.detach(|| pool::run(n_threads, || find(&m, n_clusters, k_max, clusterer, seed)))?;
+    let set = x.map(|x| convert::to_set(&x, allow_missing)).transpose()?;
+    let opts = ClusterOptions {
+        k: n_clusters,
+        k_max,
+        method,
+        n_init,
+        seed,
+    };
+    let found = py.detach(|| {
+        pool::run(n_threads, || {
+            seqae_latent::cluster(Some(&m), set.as_ref(), &opts).map_err(errors::latent)
+        })
+    })?;
     let d = PyDict::new(py);
     let labels: Array1<i64> = found.labels.iter().map(|&l| l as i64).collect();
     d.set_item("labels", labels.into_pyarray(py))?;
     d.set_item("centres", convert::matrix_out(py, found.centres)?)?;
     d.set_item("k", found.k)?;
-    d.set_item("scores", found.scores)?;
+    d.set_item("method", found.method.to_string())?;
+    d.set_item("view", found.view.map(|v| v.to_string()))?;
+    d.set_item("scores", found.k_scores)?;
     d.set_item("inertia", found.inertia)?;
-    d.set_item("fell_back", found.fell_back)?;
+    d.set_item("notes", found.notes)?;
     Ok(d)
+}
+
+/// k-Shape on the sequences `x` (as `SeqAE.fit` takes them): `n_clusters` clusters, `n_init`
+/// restarts of at most `max_iter` rounds. Returns a dict: labels (int64, n), centroids
+/// (float32, k x channels x length, z-normalised), inertia (the summed shape-based distance),
+/// n_iter.
+#[pyfunction]
+#[pyo3(signature = (x, n_clusters, n_init = 3, max_iter = 100, seed = 0, allow_missing = false, n_threads = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn kshape<'py>(
+    py: Python<'py>,
+    x: Bound<'py, PyAny>,
+    n_clusters: usize,
+    n_init: usize,
+    max_iter: usize,
+    seed: u64,
+    allow_missing: bool,
+    n_threads: Option<i64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let n_threads = pool::check(n_threads)?;
+    let set = convert::to_set(&x, allow_missing)?;
+    let model = py.detach(|| {
+        pool::run(n_threads, || {
+            KShape::new(n_clusters)
+                .with_n_init(n_init)
+                .with_max_iter(max_iter)
+                .with_seed(seed)
+                .fit(&set)
+                .map_err(errors::latent)
+        })
+    })?;
+    let (k, len, c) = (model.k(), model.max_len(), model.channels());
+    let centroids = Array3::from_shape_fn((k, c, len), |(j, ch, t)| model.centroid(j)[t * c + ch]);
+    let d = PyDict::new(py);
+    let labels: Array1<i64> = model.labels().iter().map(|&l| l as i64).collect();
+    d.set_item("labels", labels.into_pyarray(py))?;
+    d.set_item("centroids", centroids.into_pyarray(py))?;
+    d.set_item("inertia", model.inertia())?;
+    d.set_item("n_iter", model.n_iter())?;
+    Ok(d)
+}
+
+/// The nearest of the k-Shape `centroids` (float32, k x channels x length) to each sequence
+/// of `x`, by the shape-based distance: int64, n.
+#[pyfunction]
+#[pyo3(signature = (centroids, x, allow_missing = false, n_threads = None))]
+pub fn kshape_predict<'py>(
+    py: Python<'py>,
+    centroids: PyReadonlyArray3<'py, f32>,
+    x: Bound<'py, PyAny>,
+    allow_missing: bool,
+    n_threads: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let n_threads = pool::check(n_threads)?;
+    let view = centroids.as_array();
+    let (k, c, len) = view.dim();
+    let mut values = Vec::with_capacity(k * c * len);
+    for j in 0..k {
+        for t in 0..len {
+            for ch in 0..c {
+                values.push(view[[j, ch, t]]);
+            }
+        }
+    }
+    let model = KShapeModel::from_centroids(values, len, c).map_err(errors::latent)?;
+    let set = convert::to_set(&x, allow_missing)?;
+    let labels =
+        py.detach(|| pool::run(n_threads, || model.predict(&set).map_err(errors::latent)))?;
+    let labels: Array1<i64> = labels.iter().map(|&l| l as i64).collect();
+    Ok(labels.into_pyarray(py).into_any())
 }

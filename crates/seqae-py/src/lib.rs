@@ -6,8 +6,10 @@
 //! - [`Model`]: a fitted sequence autoencoder (train, embed, reconstruct, score, save, load,
 //!   pickle through the model directory's bytes);
 //! - [`read`](read::read): every data format the CLI reads;
-//! - [`cluster`](cluster::cluster): k-means or spectral clustering of embeddings, with k given
-//!   or chosen by silhouette, as `seqae cluster`;
+//! - [`cluster`](cluster::cluster): the clustering of `seqae cluster` (`seqae_latent::cluster`)
+//!   on embeddings and the sequences beside them;
+//! - [`kshape`](cluster::kshape), [`kshape_predict`](cluster::kshape_predict): k-Shape on raw
+//!   sequences;
 //! - [`defaults`](params::defaults): the library's defaults, which the estimators take as
 //!   theirs.
 //!
@@ -34,5 +36,7 @@ fn _seqae(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(params::defaults, m)?)?;
     m.add_function(wrap_pyfunction!(read::read, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::kshape, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::kshape_predict, m)?)?;
     Ok(())
 }

@@ -170,9 +170,10 @@ fn fit_detached(
 
 #[pymethods]
 impl Model {
-    /// Trains a model on `x` with the estimator's parameters `params`; returns the model and
-    /// the divergence message (None when the fit converged). Raises the signal handler's
-    /// exception (KeyboardInterrupt) when interrupted.
+    /// Trains a model on `x` with the estimator's parameters `params`; returns the model, the
+    /// divergence message (None when the fit converged) and, when a signal stopped training
+    /// after an epoch finished, that epoch (the model is then the one it left). Raises the
+    /// signal handler's exception (KeyboardInterrupt) when no epoch had finished.
     #[staticmethod]
     #[pyo3(signature = (x, params, allow_missing = false, verbose = 0, n_threads = None))]
     fn fit(
@@ -182,20 +183,23 @@ impl Model {
         allow_missing: bool,
         verbose: u32,
         n_threads: Option<i64>,
-    ) -> PyResult<(Model, Option<String>)> {
+    ) -> PyResult<(Model, Option<String>, Option<usize>)> {
         let configs = params::configs(params)?;
         let n_threads = pool::check(n_threads)?;
         let set = convert::to_set(x, allow_missing)?;
         let (fitted, interrupt) = fit_detached(py, configs, &set, verbose, n_threads);
-        if let Some(e) = interrupt {
-            return Err(e);
-        }
+        let stopped = match (&fitted, interrupt) {
+            // The last finished epoch's model goes back with the news of the stop.
+            (Ok(f), _) if f.interrupted.is_some_and(|e| e > 0) => f.interrupted,
+            (_, Some(e)) => return Err(e),
+            (Ok(f), None) if f.interrupted.is_some() => {
+                return Err(PyKeyboardInterrupt::new_err(
+                    "training stopped before an epoch finished",
+                ));
+            }
+            _ => None,
+        };
         let fitted = fitted?;
-        if let Some(epoch) = fitted.interrupted {
-            return Err(PyKeyboardInterrupt::new_err(format!(
-                "training stopped after epoch {epoch}"
-            )));
-        }
         if verbose > 0 && fitted.diverged.is_none() {
             let h = fitted.model.history();
             say(
@@ -220,6 +224,7 @@ impl Model {
                 _files: None,
             },
             diverged,
+            stopped,
         ))
     }
 

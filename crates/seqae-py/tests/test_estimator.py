@@ -144,13 +144,50 @@ def test_clusterer_options(chinatown):
     assert c.labels_.dtype == np.int64 and c.labels_.shape == (42,)
     assert isinstance(c.autoencoder_, seqae.SeqAE)
     np.testing.assert_array_equal(c.fit_predict(X), c.labels_)
+    # The default chose a view, and predict on the training data gives labels_.
+    assert c.method_ == "auto" and c.view_ in ("latent", "euclidean", "shape", "warping")
+    np.testing.assert_array_equal(c.predict(X), c.labels_)
+    s = seqae.SeqAEClusterer(n_clusters=2, clusterer="kshape", **TINY).fit(X)
+    assert s.method_ == "kshape" and s.view_ is None and len(set(s.labels_)) == 2
+    np.testing.assert_array_equal(s.predict(X), s.labels_)
     k = seqae.SeqAEClusterer(n_clusters=3, clusterer="kmeans", **TINY).fit(X)
     assert k.n_clusters_ == 3 and k.silhouette_scores_ == {}
     # k-means labels are the nearest centres.
     np.testing.assert_array_equal(k.predict(X), k.labels_)
     with pytest.raises(ValueError, match="n_clusters = 'many'"):
         seqae.SeqAEClusterer(n_clusters="many", **TINY).fit(X)
-    with pytest.raises(ValueError, match="unknown clusterer 'dbscan'"):
+    with pytest.raises(ValueError, match="unknown clustering method 'dbscan'"):
         seqae.SeqAEClusterer(clusterer="dbscan", **TINY).fit(X)
     with pytest.raises(ValueError, match="k = 50 clusters requested"):
         seqae.SeqAEClusterer(n_clusters=50, **TINY).fit(X)
+
+
+def test_kshape_on_raw_sequences(basicmotions):
+    X, y = basicmotions
+    ks = seqae.KShape(n_clusters=4, seed=1).fit(X)
+    assert ks.labels_.shape == (80,) and ks.labels_.dtype == np.int64
+    assert ks.cluster_centers_.shape == (4, 6, 100) and ks.cluster_centers_.dtype == np.float32
+    assert ks.n_features_in_ == 6 and ks.inertia_ > 0 and ks.n_iter_ >= 1
+    # Each centroid channel is z-normalised.
+    c = ks.cluster_centers_[0, 0]
+    assert abs(c.mean()) < 1e-4 and abs(c.std() - 1) < 1e-3
+    # The same clusters as `seqae cluster --method kshape` finds: far above chance here.
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    assert nmi(y, ks.labels_) > 0.4
+    # predict: the nearest centroid; on the training data of a converged fit, labels_.
+    if ks.n_iter_ < 100:
+        np.testing.assert_array_equal(ks.predict(X), ks.labels_)
+    # Unequal lengths (a list) and a shift of one sequence keep working.
+    ragged = [x[:, : 60 + i % 40] for i, x in enumerate(X)]
+    assert seqae.KShape(n_clusters=4).fit(ragged).labels_.shape == (80,)
+    with pytest.raises(ValueError, match="k = 81 clusters requested"):
+        seqae.KShape(n_clusters=81).fit(X)
+    with pytest.raises(ValueError, match="fitted on 6 features but the input has 2"):
+        ks.predict(X[:, :2, :])
+    # Pickles, clones and refits to the same clusters.
+    import pickle
+
+    again = pickle.loads(pickle.dumps(ks))
+    np.testing.assert_array_equal(again.predict(X[:5]), ks.predict(X[:5]))
+    np.testing.assert_array_equal(clone(ks).fit(X).labels_, ks.labels_)

@@ -286,8 +286,10 @@ def test_ctrl_c_stops_training():
         start = time.time()
         try:
             est.fit(X)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:
             print("interrupted", round(time.time() - start, 1), hasattr(est, "model_"), flush=True)
+            print("kept" if "keeps that epoch's model" in str(e) else "lost", est.n_epochs_, flush=True)
+            est.transform(X[:2])
         seqae.SeqAE(epochs=1, hidden=4, latent=2).fit(X)
         print("alive", flush=True)
         """
@@ -301,4 +303,6 @@ def test_ctrl_c_stops_training():
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, out + err
     lines = out.split()
-    assert lines[0] == "interrupted" and lines[2] == "False" and lines[-1] == "alive", out
+    # The last finished epoch's model is kept (epoch 1 had finished: its line was out).
+    assert lines[0] == "interrupted" and lines[2] == "True" and lines[-1] == "alive", out
+    assert lines[3] == "kept" and int(lines[4]) >= 1, out

@@ -1,6 +1,6 @@
 //! `seqae demo`: the whole pipeline on a shipped dataset, written as a small report folder.
-use crate::args::{DemoArgs, KChoice};
-use crate::commands::cluster::{cluster, latent, matrix, recluster};
+use crate::args::DemoArgs;
+use crate::commands::cluster::{latent, matrix, run_clustering};
 use crate::commands::plot::{
     latent_chart, prototypes_chart, reconstructions_chart, scree_chart, silhouette_chart,
 };
@@ -9,7 +9,7 @@ use crate::commands::{DataArgs, converged, embed_table, fit_with_progress};
 use crate::error::{CliError, CliResult};
 use crate::table::Table;
 use seqae_data::atomic::{Publish, StagedDir, write_bytes};
-use seqae_latent::{Clusterer, Pca, SelectK, metrics};
+use seqae_latent::{ClusterOptions, Pca, SelectK, metrics};
 use seqae_model::Trainer;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -106,8 +106,12 @@ fn build_report(
     } else {
         selection.best_k
     };
-    let clustering = cluster(&emb, KChoice::Fixed(k), 10, 10, train_cfg.seed)?;
-    let clustering = recluster(&emb, clustering, Clusterer::default(), train_cfg.seed)?;
+    let opts = ClusterOptions {
+        k: Some(k),
+        seed: train_cfg.seed,
+        ..ClusterOptions::default()
+    };
+    let clustering = run_clustering(Some(&m), Some(set), &opts)?;
     let clusters = Table {
         columns: vec!["cluster".into()],
         ..Table::new(
@@ -174,6 +178,9 @@ fn build_report(
         "silhouette_scores": selection.scores,
         "inertia": clustering.inertia,
         "silhouette": clustering.silhouette,
+        "method": clustering.method,
+        "view": clustering.view,
+        "views": clustering.views,
         "nmi": nmi,
         "ari": ari,
         "explained_variance_ratio": pca.explained_variance_ratio(),

@@ -1,11 +1,12 @@
 //! `seqae evaluate`: the unsupervised protocol on labelled data. Train on every sequence with
-//! the labels hidden, embed, k-means with k = number of labels, and score NMI and ARI against
-//! the labels, for several seeds.
+//! the labels hidden, embed, cluster into k = number of labels (`seqae_latent::cluster`), and
+//! score NMI and ARI against the labels, for several seeds; with `--baseline`, the classical
+//! methods on the same seeds beside it.
 use crate::args::EvaluateArgs;
-use crate::commands::cluster::latent;
+use crate::commands::cluster::{latent, run_clustering};
 use crate::commands::{converged, fit_with_progress};
 use crate::error::{CliError, CliResult};
-use seqae_latent::{KMeans, metrics};
+use seqae_latent::{ClusterOptions, KMeans, KShape, View, metrics};
 use seqae_model::Trainer;
 use serde::Serialize;
 use std::time::Instant;
@@ -25,6 +26,8 @@ pub struct SeedScore {
     pub epochs: usize,
     /// Wall time of the run (training, embedding and clustering).
     pub seconds: f64,
+    /// The view whose clusters were kept (the default method).
+    pub view: Option<View>,
 }
 
 /// Runs the command.
@@ -56,7 +59,14 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             args.model.quiet || args.json,
         )?)?;
         let m = fitted.model.embed(&set)?;
-        let clusters = args.clusterer.labels(&m, k, seed).map_err(latent)?;
+        let opts = ClusterOptions {
+            k: Some(k),
+            method: args.method,
+            seed,
+            ..ClusterOptions::default()
+        };
+        let clustering = run_clustering(Some(&m), Some(&set), &opts)?;
+        let clusters = clustering.labels;
         let score = SeedScore {
             seed,
             nmi: metrics::nmi(&labels, &clusters).map_err(latent)?,
@@ -70,10 +80,15 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
                 .unwrap_or(f64::NAN),
             epochs: fitted.model.history().train_loss.len(),
             seconds: start.elapsed().as_secs_f64(),
+            view: clustering.view,
         };
         if !args.json {
+            let view = score
+                .view
+                .map(|v| format!(", {v} view"))
+                .unwrap_or_default();
             say!(
-                "seed {seed}: NMI {:.4}  ARI {:.4}  (loss {:.4}, {:.1} s)",
+                "seed {seed}: NMI {:.4}  ARI {:.4}  (loss {:.4}, {:.1} s{view})",
                 score.nmi,
                 score.ari,
                 score.final_loss,
@@ -85,16 +100,20 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
     let (nmi_mean, nmi_std) = mean_std(per_seed.iter().map(|s| s.nmi));
     let (ari_mean, ari_std) = mean_std(per_seed.iter().map(|s| s.ari));
     let baseline = if args.baseline {
-        Some(raw_kmeans(&set, &labels, k, &per_seed)?)
+        let seeds: Vec<u64> = per_seed.iter().map(|s| s.seed).collect();
+        vec![
+            raw_kmeans(&set, &labels, k, &seeds)?,
+            kshape(&set, &labels, k, &seeds)?,
+        ]
     } else {
-        None
+        Vec::new()
     };
     if args.json {
         let v = serde_json::json!({
             "data": args.data.path.display().to_string(),
             "n": set.len(),
             "k": k,
-            "clusterer": args.clusterer.to_string(),
+            "method": args.method.to_string(),
             // the architecture as every seed fits it (patch size chosen from the data)
             "model": model_cfg.resolved(set.max_len()),
             "epochs": per_seed.first().map(|s| s.epochs),
@@ -109,10 +128,10 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             "mean over {} seeds: NMI {nmi_mean:.4} ± {nmi_std:.4}  ARI {ari_mean:.4} ± {ari_std:.4}",
             per_seed.len()
         );
-        if let Some(b) = &baseline {
+        for b in &baseline {
             say!(
-                "k-means on raw values (z-normalised, length {}): NMI {:.4} ± {:.4}  ARI {:.4} ± {:.4}",
-                b.length,
+                "{}: NMI {:.4} ± {:.4}  ARI {:.4} ± {:.4}",
+                b.method,
                 b.nmi_mean,
                 b.nmi_std,
                 b.ari_mean,
@@ -123,13 +142,11 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// The classical baseline's scores over the same seeds.
+/// A classical baseline's scores over the same seeds.
 #[derive(Clone, Debug, Serialize)]
 pub struct Baseline {
-    /// What was clustered.
-    pub method: &'static str,
-    /// The length every sequence was resampled to (the median).
-    pub length: usize,
+    /// What was clustered, and how.
+    pub method: String,
     /// Mean NMI over the seeds.
     pub nmi_mean: f64,
     /// Its population standard deviation.
@@ -142,37 +159,66 @@ pub struct Baseline {
     pub nmi: Vec<f64>,
 }
 
+impl Baseline {
+    /// The scores of the clusterings `runs` (one per seed) against `labels`.
+    fn score(method: String, labels: &[usize], runs: &[Vec<usize>]) -> CliResult<Baseline> {
+        let (mut nmi, mut ari) = (Vec::new(), Vec::new());
+        for run in runs {
+            nmi.push(metrics::nmi(labels, run).map_err(latent)?);
+            ari.push(metrics::ari(labels, run).map_err(latent)?);
+        }
+        let (nmi_mean, nmi_std) = mean_std(nmi.iter().copied());
+        let (ari_mean, ari_std) = mean_std(ari.iter().copied());
+        Ok(Baseline {
+            method,
+            nmi_mean,
+            nmi_std,
+            ari_mean,
+            ari_std,
+            nmi,
+        })
+    }
+}
+
 /// k-means (10 restarts) on the raw values, z-normalised per sequence and channel and
-/// resampled to the median length, once per seed of `runs`.
+/// resampled to the median length, once per seed.
 fn raw_kmeans(
     set: &seqae_data::SequenceSet,
     labels: &[usize],
     k: usize,
-    runs: &[SeedScore],
+    seeds: &[u64],
 ) -> CliResult<Baseline> {
     let length = seqae_data::features::median_length(set);
     let m = seqae_data::features::znormalized_resampled(set, length)?;
-    let (mut nmi, mut ari) = (Vec::new(), Vec::new());
-    for run in runs {
-        let km = KMeans::new(k)
-            .with_n_init(10)
-            .with_seed(run.seed)
-            .fit(&m)
-            .map_err(latent)?;
-        nmi.push(metrics::nmi(labels, km.labels()).map_err(latent)?);
-        ari.push(metrics::ari(labels, km.labels()).map_err(latent)?);
-    }
-    let (nmi_mean, nmi_std) = mean_std(nmi.iter().copied());
-    let (ari_mean, ari_std) = mean_std(ari.iter().copied());
-    Ok(Baseline {
-        method: "k-means on z-normalised raw values",
-        length,
-        nmi_mean,
-        nmi_std,
-        ari_mean,
-        ari_std,
-        nmi,
-    })
+    let runs = seeds
+        .iter()
+        .map(|&seed| {
+            let km = KMeans::new(k).with_n_init(10).with_seed(seed).fit(&m);
+            Ok(km.map_err(latent)?.labels().to_vec())
+        })
+        .collect::<CliResult<Vec<_>>>()?;
+    Baseline::score(
+        format!("k-means on raw values (z-normalised, length {length})"),
+        labels,
+        &runs,
+    )
+}
+
+/// k-Shape (3 restarts, as tslearn's baseline runs) on the raw sequences, once per seed.
+fn kshape(
+    set: &seqae_data::SequenceSet,
+    labels: &[usize],
+    k: usize,
+    seeds: &[u64],
+) -> CliResult<Baseline> {
+    let runs = seeds
+        .iter()
+        .map(|&seed| {
+            let ks = KShape::new(k).with_seed(seed).fit(set);
+            Ok(ks.map_err(latent)?.labels().to_vec())
+        })
+        .collect::<CliResult<Vec<_>>>()?;
+    Baseline::score("k-Shape on raw values".into(), labels, &runs)
 }
 
 /// Mean and population standard deviation.

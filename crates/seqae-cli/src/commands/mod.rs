@@ -259,17 +259,6 @@ impl EmbeddingTable {
     }
 }
 
-/// Embeddings from a file, or (with a model) computed from data.
-pub fn embeddings_for(input: &Path, model: Option<&Path>) -> CliResult<Table> {
-    match model {
-        None => Table::read(input),
-        Some(dir) => {
-            let model = load_model(dir, Backend::default())?;
-            DataArgs::plain(input).embed_with(&model, dir)
-        }
-    }
-}
-
 impl DataArgs {
     /// Reads the data for `model` (loaded from `model_dir`), refusing a channel count the
     /// model was not trained on with both paths named.

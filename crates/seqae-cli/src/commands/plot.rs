@@ -1,6 +1,6 @@
 //! `seqae plot`: the charts, and the chart builders that `demo` shares.
 use crate::args::{PlotArgs, PlotKind};
-use crate::commands::cluster::{cluster, latent, matrix};
+use crate::commands::cluster::{latent, matrix, run_clustering};
 use crate::commands::{DataArgs, load_model};
 use crate::error::{CliError, CliResult};
 use crate::output::check_writable;
@@ -24,17 +24,25 @@ pub fn run(args: &PlotArgs) -> CliResult<()> {
             k,
             out,
         } => {
-            check_writable(&out.out, out.force)?;
+            let mut inputs = vec![embeddings.as_path()];
+            inputs.extend(clusters.as_deref());
+            check_writable(&out.out, out.force, &inputs)?;
             let table = Table::read(embeddings)?;
             let assign = match clusters {
                 Some(p) => cluster_column(&Table::read(p)?, table.rows(), p)?,
-                None => cluster(&table, *k, 10, 10, 0)?.labels,
+                None => {
+                    let opts = seqae_latent::ClusterOptions {
+                        k: k.fixed(),
+                        ..Default::default()
+                    };
+                    run_clustering(Some(&matrix(&table)?), None, &opts)?.labels
+                }
             };
             latent_chart(&out.out, &table, &assign)?;
             &out.out
         }
         PlotKind::Loss { model, out } => {
-            check_writable(&out.out, out.force)?;
+            check_writable(&out.out, out.force, &[model])?;
             let history = seqae_model::read_history(model)?;
             if history.train_loss.is_empty() {
                 return Err(CliError::Input(format!(
@@ -52,7 +60,7 @@ pub fn run(args: &PlotArgs) -> CliResult<()> {
             backend,
             out,
         } => {
-            check_writable(&out.out, out.force)?;
+            check_writable(&out.out, out.force, &[model, &data.path])?;
             let dir = model;
             let model = load_model(dir, *backend)?;
             let set = data.read_for(&model, dir)?;
@@ -67,14 +75,14 @@ pub fn run(args: &PlotArgs) -> CliResult<()> {
             clusters,
             out,
         } => {
-            check_writable(&out.out, out.force)?;
+            check_writable(&out.out, out.force, &[&data.path, clusters])?;
             let set: SequenceSet = DataArgs::read(data)?;
             let assign = cluster_column(&Table::read(clusters)?, set.len(), clusters)?;
             prototypes_chart(&out.out, &set, &assign)?;
             &out.out
         }
         PlotKind::Scree { embeddings, out } => {
-            check_writable(&out.out, out.force)?;
+            check_writable(&out.out, out.force, &[embeddings])?;
             scree_chart(&out.out, &Table::read(embeddings)?)?;
             &out.out
         }
@@ -83,9 +91,14 @@ pub fn run(args: &PlotArgs) -> CliResult<()> {
             k_max,
             out,
         } => {
-            check_writable(&out.out, out.force)?;
+            check_writable(&out.out, out.force, &[embeddings])?;
             let table = Table::read(embeddings)?;
             let m = matrix(&table)?;
+            if *k_max < 2 {
+                return Err(CliError::Input(format!(
+                    "--k-max {k_max}: the chart compares k = 2..=k-max, so --k-max must be at least 2"
+                )));
+            }
             let hi = (*k_max).min(m.rows().saturating_sub(1));
             if hi < 2 {
                 return Err(CliError::Input(format!(

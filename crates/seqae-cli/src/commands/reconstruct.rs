@@ -19,7 +19,7 @@ pub fn run(args: &ReconstructArgs) -> CliResult<()> {
             out.display()
         )));
     }
-    check_writable(out, args.out.force)?;
+    check_writable(out, args.out.force, &[&args.data.path, &args.model])?;
     let rec = model.reconstruct(&set)?;
     let err = model.reconstruction_error(&set)?;
     let mut order: Vec<usize> = (0..set.len()).collect();

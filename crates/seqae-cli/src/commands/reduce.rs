@@ -8,7 +8,7 @@ use seqae_latent::Pca;
 /// Runs the command.
 pub fn run(args: &ReduceArgs) -> CliResult<()> {
     let table = Table::read(&args.embeddings)?;
-    crate::output::check_writable(&args.out.out, args.out.force)?;
+    crate::output::check_writable(&args.out.out, args.out.force, &[&args.embeddings])?;
     let m = matrix(&table)?;
     let (model, coords) = Pca::new(args.components)
         .whiten(args.whiten)

@@ -27,14 +27,14 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         every,
     };
     let fitted = args.model.fit(&set, Some(checkpoint))?;
-    if let (Some(epoch), Some(signal)) = (fitted.interrupted, crate::signals::received()) {
-        let kept = if epoch == 0 || !has_checkpoint(&args.out) {
-            "no epoch had finished, so nothing was saved".to_string()
-        } else {
-            format!(
+    if let (Some(_), Some(signal)) = (fitted.interrupted, crate::signals::received()) {
+        // What is on disk, as the checkpoint itself says.
+        let kept = match checkpoint_epoch(&args.out) {
+            None => "no epoch had finished, so nothing was saved".to_string(),
+            Some(epoch) => format!(
                 "{} holds the checkpoint of the last finished epoch ({epoch}): it loads as a model, and the same command with --resume continues",
                 args.out.display()
-            )
+            ),
         };
         return Err(CliError::Interrupted {
             message: format!("stopped by {}; {kept}", crate::signals::name(signal)),
@@ -85,11 +85,25 @@ fn has_checkpoint(dir: &Path) -> bool {
     dir.join(seqae_model::checkpoint::TRAINING_FILE).is_file()
 }
 
+/// The epoch of the checkpoint in `dir`, if it holds one.
+fn checkpoint_epoch(dir: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(dir.join(seqae_model::checkpoint::TRAINING_FILE)).ok()?;
+    let state: serde_json::Value = serde_json::from_str(&text).ok()?;
+    state["epoch"].as_u64()
+}
+
 /// With `--resume`: `dir` is absent (nothing to resume: training starts afresh) or holds a
 /// checkpoint, not a finished model or other files.
 fn check_resumable(dir: &Path) -> CliResult<()> {
     crate::output::check_parent(dir)?;
-    if !dir.exists() || has_checkpoint(dir) {
+    if !dir.exists() {
+        eprintln!(
+            "note: {} does not exist: there is nothing to resume, so training starts afresh",
+            dir.display()
+        );
+        return Ok(());
+    }
+    if has_checkpoint(dir) {
         return Ok(());
     }
     Err(CliError::Input(format!(

@@ -32,7 +32,9 @@ fn load(
         })?;
         let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
-        if cells.iter().all(|c| c.is_empty()) {
+        // A blank line (spaces at most) is skipped; a row of empty cells is a row, refused
+        // where it is read, so that no later row changes its number.
+        if cells.len() == 1 && cells[0].is_empty() {
             continue;
         }
         match width {

@@ -224,8 +224,20 @@ pub fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>> {
     for entry in entries {
         let entry = entry.map_err(|e| DataError::io(dir, e))?;
         let path = entry.path();
-        if path.is_file() && Format::from_path(&path).is_some() {
-            files.push(path);
+        if Format::from_path(&path).is_none() {
+            continue;
+        }
+        // A data file by its name that cannot be read (a broken link, a FIFO, a folder) is an
+        // error, not a file left out of the dataset.
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => files.push(path),
+            Ok(_) => {
+                return Err(DataError::file(
+                    &path,
+                    "not a regular file (a data file in the folder must be readable)",
+                ));
+            }
+            Err(e) => return Err(DataError::io(&path, e)),
         }
     }
     if files.is_empty() {

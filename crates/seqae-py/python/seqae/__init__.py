@@ -38,7 +38,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from . import _seqae
 from ._seqae import __version__
 
-__all__ = ["SeqAE", "SeqAEClusterer", "read", "load", "__version__"]
+__all__ = ["SeqAE", "SeqAEClusterer", "KShape", "read", "load", "__version__"]
 
 #: The library's defaults under the estimators' parameter names (see :func:`_seqae.defaults`).
 _DEFAULTS = _seqae.defaults()
@@ -297,10 +297,11 @@ class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Trains the autoencoder on the sequences X (y is ignored); returns self.
 
         Releases the GIL while training. Ctrl-C stops training after the current batch and
-        raises KeyboardInterrupt (the estimator is then left unfitted).
+        raises KeyboardInterrupt; the estimator then keeps the model of the last finished epoch
+        (it is left unfitted when none had finished).
         """
         seqs = _sequences(self, X, fit=True)
-        model, diverged = _seqae.Model.fit(
+        model, diverged, stopped = _seqae.Model.fit(
             seqs.data,
             self._model_params(),
             allow_missing=bool(self.allow_missing),
@@ -314,6 +315,10 @@ class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
         self._set_fitted(model)
+        if stopped is not None:
+            raise KeyboardInterrupt(
+                f"training stopped after epoch {stopped}; the estimator keeps that epoch's model"
+            )
         return self
 
     def _checked(self, X):
@@ -426,21 +431,24 @@ class SeqAEClusterer(ClusterMixin, BaseEstimator):
     """The sequence autoencoder, then clustering of the latent vectors.
 
     ``n_clusters`` is a number or ``"auto"`` (the best mean k-means silhouette over
-    ``2..=k_max``, as ``seqae cluster --k auto``); ``clusterer`` is ``"spectral"`` (the
-    default, as ``seqae evaluate``) or ``"kmeans"``. The other parameters are
-    :class:`SeqAE`'s; ``seed`` also seeds the clustering.
+    ``2..=k_max``, as ``seqae cluster --k auto``); ``clusterer`` is ``"auto"`` (the
+    default, as ``seqae evaluate``: the best of the latent, raw-value, shape and warping
+    views of the sequences by stability), ``"spectral"``, ``"kmeans"`` or ``"kshape"`` (on
+    the raw sequences). The other parameters are :class:`SeqAE`'s; ``seed`` also seeds the
+    clustering.
 
     Fitted attributes: ``autoencoder_`` (the fitted :class:`SeqAE`), ``labels_``,
-    ``cluster_centers_`` (the k-means centres, or each spectral cluster's mean latent
-    vector), ``n_clusters_``, ``silhouette_scores_`` ({k: score}, with ``"auto"``),
-    ``inertia_``, ``n_features_in_``.
+    ``cluster_centers_`` (the k-means centres, or each cluster's mean latent vector),
+    ``n_clusters_``, ``silhouette_scores_`` ({k: score}, with ``"auto"``), ``inertia_``,
+    ``method_`` (what ran), ``view_`` (the view ``"auto"`` kept, or None),
+    ``n_features_in_``.
     """
 
     def __init__(
         self,
         n_clusters="auto",
         *,
-        clusterer="spectral",
+        clusterer="auto",
         k_max=10,
         cell=_DEFAULTS["cell"],
         hidden=_DEFAULTS["hidden"],
@@ -532,18 +540,16 @@ class SeqAEClusterer(ClusterMixin, BaseEstimator):
             )
         found = _seqae.cluster(
             z,
+            x=_sequences(ae, X, fit=False).data,
             n_clusters=k,
             k_max=int(self.k_max),
-            clusterer=str(self.clusterer),
+            method=str(self.clusterer),
             seed=int(self.seed),
+            allow_missing=bool(self.allow_missing),
             n_threads=self.n_threads,
         )
-        if found["fell_back"]:
-            warnings.warn(
-                f"{z.shape[0]} sequences: more than spectral clustering takes; "
-                "the clusters are k-means'",
-                stacklevel=2,
-            )
+        for note in found["notes"]:
+            warnings.warn(note, stacklevel=2)
         self.autoencoder_ = ae
         self.n_features_in_ = ae.n_features_in_
         if hasattr(ae, "feature_names_in_"):
@@ -553,20 +559,99 @@ class SeqAEClusterer(ClusterMixin, BaseEstimator):
         self.n_clusters_ = found["k"]
         self.silhouette_scores_ = dict(found["scores"])
         self.inertia_ = found["inertia"]
+        self.method_ = found["method"]
+        self.view_ = found["view"]
+        # predict() reads the nearest training vector's cluster unless the clusters are
+        # k-means' (whose centres decide): so predict(X) equals labels_ on the training data.
+        self._train_latent_ = None if self.method_ == "kmeans" else z
         return self
 
     def predict(self, X):
-        """The nearest cluster centre of each sequence's latent vector (int64, n_cases).
+        """The cluster of each sequence (int64, n_cases): that of the nearest training
+        latent vector (so ``predict`` on the training data gives ``labels_``), or of the
+        nearest k-means centre when the clusters are k-means'.
 
         The latent vectors themselves are ``autoencoder_.transform(X)``.
         """
         check_is_fitted(self, "autoencoder_")
         z = self.autoencoder_.transform(X).astype(np.float64)
-        c = np.asarray(self.cluster_centers_, dtype=np.float64)
-        d = (z * z).sum(1)[:, None] - 2.0 * z @ c.T + (c * c).sum(1)[None, :]
-        return d.argmin(axis=1).astype(np.int64)
+        ref = getattr(self, "_train_latent_", None)
+        if ref is None:
+            c = np.asarray(self.cluster_centers_, dtype=np.float64)
+            d = (z * z).sum(1)[:, None] - 2.0 * z @ c.T + (c * c).sum(1)[None, :]
+            return d.argmin(axis=1).astype(np.int64)
+        ref = np.asarray(ref, dtype=np.float64)
+        out = np.empty(len(z), dtype=np.int64)
+        sq = (ref * ref).sum(1)
+        for start in range(0, len(z), 1024):
+            block = z[start : start + 1024]
+            d = (block * block).sum(1)[:, None] - 2.0 * block @ ref.T + sq[None, :]
+            out[start : start + 1024] = np.asarray(self.labels_)[d.argmin(axis=1)]
+        return out
 
     def save(self, path):
         """Writes the autoencoder's model directory (the clustering is not saved)."""
         check_is_fitted(self, "autoencoder_")
         self.autoencoder_.save(path)
+
+
+class KShape(ClusterMixin, BaseEstimator):
+    """k-Shape (Paparrizos and Gravano, SIGMOD 2015) on the raw sequences, as
+    ``seqae cluster DATA --method kshape``: k-means under the shape-based distance (one minus
+    the largest normalised cross-correlation over every shift), centroids extracted as the
+    leading eigenvector of the aligned members. Multivariate sequences share one shift per
+    sequence; unequal lengths are zero-padded after z-normalisation.
+
+    Parameters: ``n_clusters``, ``n_init`` (restarts from random assignments; the lowest
+    summed distance wins), ``max_iter`` (rounds per restart), ``seed``, ``n_threads``,
+    ``allow_missing``.
+
+    Fitted attributes: ``labels_``, ``cluster_centers_`` (float32, n_clusters x n_channels x
+    length, z-normalised), ``inertia_`` (summed shape-based distance), ``n_iter_``,
+    ``n_features_in_``.
+    """
+
+    def __init__(
+        self, n_clusters=3, *, n_init=3, max_iter=100, seed=0, n_threads=None, allow_missing=False
+    ):
+        self.n_clusters = n_clusters
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.seed = seed
+        self.n_threads = n_threads
+        self.allow_missing = allow_missing
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = bool(self.allow_missing)
+        tags.input_tags.three_d_array = True
+        return tags
+
+    def fit(self, X, y=None):
+        """Clusters the sequences X (y is ignored); returns self."""
+        seqs = _sequences(self, X, fit=True)
+        found = _seqae.kshape(
+            seqs.data,
+            int(self.n_clusters),
+            n_init=int(self.n_init),
+            max_iter=int(self.max_iter),
+            seed=int(self.seed),
+            allow_missing=bool(self.allow_missing),
+            n_threads=self.n_threads,
+        )
+        self.labels_ = found["labels"]
+        self.cluster_centers_ = found["centroids"]
+        self.inertia_ = found["inertia"]
+        self.n_iter_ = found["n_iter"]
+        return self
+
+    def predict(self, X):
+        """The nearest centroid of each sequence by the shape-based distance (int64)."""
+        check_is_fitted(self, "cluster_centers_")
+        seqs = _sequences(self, X, fit=False)
+        return _seqae.kshape_predict(
+            self.cluster_centers_,
+            seqs.data,
+            allow_missing=bool(self.allow_missing),
+            n_threads=self.n_threads,
+        )

@@ -213,21 +213,26 @@ class SeqAEClusterer(ClusterMixin, BaseEstimator):
     n_clusters : int or "auto"
         Clusters, or "auto": the best mean k-means silhouette over 2..=k_max (as
         ``seqae cluster --k auto``).
-    clusterer : "spectral" or "kmeans"
-        Spectral clustering on the latents' nearest-neighbour graph (default, as
-        ``seqae evaluate``) or k-means (10 restarts).
+    clusterer : "auto", "spectral", "kmeans" or "kshape"
+        "auto" (default, as ``seqae evaluate``): the best of the latent, raw-value, shape and
+        warping views by stability; spectral clustering on the latents' nearest-neighbour
+        graph; k-means (10 restarts); or k-Shape on the raw sequences.
     k_max : int
         Largest k tried by "auto" (default 10).
 
     Every other parameter is :class:`SeqAE`'s; ``seed`` also seeds the clustering.
     Fitted attributes: ``autoencoder_`` (the fitted SeqAE), ``labels_``,
-    ``cluster_centers_``, ``n_clusters_``, ``silhouette_scores_``, ``inertia_``,
-    ``n_features_in_``.
+    ``cluster_centers_``, ``n_clusters_``, ``silhouette_scores_``, ``inertia_``, ``method_``,
+    ``view_``, ``n_features_in_``.
     """
 
     n_clusters: Union[int, Literal["auto"]]
     clusterer: str
     k_max: int
+    method_: str
+    """The method that produced the clusters."""
+    view_: Optional[str]
+    """The view ``"auto"`` kept, or None."""
     autoencoder_: SeqAE
     """The fitted autoencoder."""
     labels_: npt.NDArray[np.int64]
@@ -246,7 +251,7 @@ class SeqAEClusterer(ClusterMixin, BaseEstimator):
         self,
         n_clusters: Union[int, Literal["auto"]] = "auto",
         *,
-        clusterer: str = "spectral",
+        clusterer: Literal["auto", "spectral", "kmeans", "kshape"] = "auto",
         k_max: int = 10,
         **autoencoder_params: Any,
     ) -> None:
@@ -279,3 +284,42 @@ def read(
     (NAME_TRAIN before NAME_TEST), as ``seqae`` does. Returns (X, y): X float32
     (n, channels, length) when lengths are equal, else a list of (channels, length_i);
     y the labels as str, or None."""
+
+
+class KShape:
+    """k-Shape on the raw sequences, as ``seqae cluster DATA --method kshape``.
+
+    n_clusters : int
+        Clusters.
+    n_init : int
+        Restarts from random assignments (default 3); the lowest summed distance wins.
+    max_iter : int
+        Rounds per restart (default 100).
+    seed : int
+        Seed of the initial assignments.
+    """
+
+    n_clusters: int
+    n_init: int
+    max_iter: int
+    seed: int
+    n_threads: Optional[int]
+    allow_missing: bool
+    labels_: Any
+    cluster_centers_: Any
+    inertia_: float
+    n_iter_: int
+    n_features_in_: int
+    def __init__(
+        self,
+        n_clusters: int = 3,
+        *,
+        n_init: int = 3,
+        max_iter: int = 100,
+        seed: int = 0,
+        n_threads: Optional[int] = None,
+        allow_missing: bool = False,
+    ) -> None: ...
+    def fit(self, X: Any, y: Any = None) -> "KShape": ...
+    def fit_predict(self, X: Any, y: Any = None) -> Any: ...
+    def predict(self, X: Any) -> Any: ...

@@ -30,14 +30,37 @@ def read(
 
 def cluster(
     z: npt.NDArray[np.float32],
+    x: Optional[Sequences] = None,
     n_clusters: Optional[int] = None,
     k_max: int = 10,
-    clusterer: str = "spectral",
+    method: str = "auto",
+    n_init: Optional[int] = None,
     seed: int = 0,
+    allow_missing: bool = False,
     n_threads: Optional[int] = None,
 ) -> dict[str, Any]:
-    """Clusters the rows of z as ``seqae cluster``: keys labels, centres, k, scores,
-    inertia, fell_back."""
+    """Clusters the rows of z (with the sequences x beside them) as ``seqae cluster``: keys
+    labels, centres, k, method, view, scores, inertia, notes."""
+
+def kshape(
+    x: Sequences,
+    n_clusters: int,
+    n_init: int = 3,
+    max_iter: int = 100,
+    seed: int = 0,
+    allow_missing: bool = False,
+    n_threads: Optional[int] = None,
+) -> dict[str, Any]:
+    """k-Shape on the sequences x: keys labels, centroids (k, channels, length), inertia,
+    n_iter."""
+
+def kshape_predict(
+    centroids: npt.NDArray[np.float32],
+    x: Sequences,
+    allow_missing: bool = False,
+    n_threads: Optional[int] = None,
+) -> npt.NDArray[np.int64]:
+    """The nearest centroid of each sequence of x by the shape-based distance."""
 
 class Model:
     """A fitted sequence autoencoder (Rust ``seqae_model::SeqAe``). Pickles as its model
@@ -61,8 +84,9 @@ class Model:
         allow_missing: bool = False,
         verbose: int = 0,
         n_threads: Optional[int] = None,
-    ) -> tuple["Model", Optional[str]]:
-        """Trains without the GIL; returns (model, divergence message or None)."""
+    ) -> tuple["Model", Optional[str], Optional[int]]:
+        """Trains without the GIL; returns (model, divergence message or None, the epoch a
+        signal stopped training after, or None)."""
     def embed(
         self, x: Sequences, allow_missing: bool = False, n_threads: Optional[int] = None
     ) -> npt.NDArray[np.float32]:
