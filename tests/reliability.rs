@@ -100,6 +100,24 @@ fn catalogue() -> Vec<Case> {
             "plot silhouette {in}/e.csv --k-max 1 --out {out}/s.png",
             "--k-max 1: the chart compares",
         ),
+        case(
+            "newline in a path",
+            vec![],
+            "info {in}/a\nb.ts",
+            "b.ts: No such file",
+        ),
+        case(
+            "output is a device",
+            vec![("e.csv", b"id,z0\na,1\nb,2\nc,3\n")],
+            "reduce {in}/e.csv --components 1 --out /dev/null --force",
+            "/dev/null: not a regular file",
+        ),
+        case(
+            "plot reconstructions count 0",
+            vec![],
+            "plot reconstructions {model} {in}/none.ts --count 0 --out {out}/r.png",
+            "--count 0",
+        ),
         // .ts
         case(
             "ts value",

@@ -37,7 +37,9 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "seqae: error: {e}");
+            // One line whatever the message holds: a newline in a path is written as `\n`.
+            let line = e.to_string().replace('\n', "\\n").replace('\r', "\\r");
+            let _ = writeln!(std::io::stderr(), "seqae: error: {line}");
             ExitCode::from(e.exit_code())
         }
     }

@@ -14,6 +14,12 @@ pub fn check_writable(path: &Path, force: bool, inputs: &[&Path]) -> CliResult<(
             input.display()
         )));
     }
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Err(CliError::Input(format!(
+            "{}: not a regular file (a device or pipe); write the output to a file",
+            path.display()
+        )));
+    }
     if path.exists() && !force {
         return Err(CliError::Input(format!(
             "{}: already exists (pass --force to overwrite)",

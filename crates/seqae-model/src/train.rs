@@ -279,11 +279,11 @@ impl<'a> Trainer<'a> {
                 |c: &Checkpointing| stop || epoch == epochs || last_checkpoint.elapsed() >= c.every;
             if let (Some(c), Some(digest)) = (self.checkpoint.as_ref(), &digest) {
                 if due(c) {
-                    let optim = session.optim.clone();
+                    session.history.best_epoch = stopping.best_epoch;
                     let state = CheckpointState {
                         epoch,
                         net: &net,
-                        optim: &optim,
+                        optim: &session.optim,
                     };
                     session.write_checkpoint(c, publish, digest, &stopping, state)?;
                     publish = Publish::Replace;
@@ -511,16 +511,16 @@ impl<'c> Session<'c> {
         self.finish(&good, Some(d))
     }
 
-    /// Publishes the checkpoint of `state`'s epoch into `c.dir`.
+    /// Publishes the checkpoint of `state`'s epoch into `c.dir` (the history as it stands,
+    /// its best epoch set by the caller).
     fn write_checkpoint(
-        &mut self,
+        &self,
         c: &Checkpointing,
         publish: Publish,
         digest: &str,
         stopping: &Stopping,
         state: CheckpointState<'_>,
     ) -> Result<()> {
-        self.history.best_epoch = stopping.best_epoch;
         let training = checkpoint::TrainingState {
             epoch: state.epoch,
             lr: self.lr,

@@ -93,8 +93,15 @@ fn inputs(args: &ClusterArgs) -> CliResult<(Option<Table>, Option<SequenceSet>)>
         (Some(dir), method) => {
             let model = load_model(dir, Backend::default())?;
             let table = data.embed_with(&model, dir)?;
-            let wanted = method == Method::KShape
-                || (method == Method::Auto && table.rows() <= seqae_latent::views::MAX_RAW_POINTS);
+            let most = seqae_latent::views::MAX_RAW_POINTS;
+            if method == Method::Auto && table.rows() > most {
+                eprintln!(
+                    "note: {} sequences: more than the raw views take ({most}); the clusters are the embeddings' alone",
+                    table.rows()
+                );
+            }
+            let wanted =
+                method == Method::KShape || (method == Method::Auto && table.rows() <= most);
             let set = if wanted {
                 Some(data.read_for(&model, dir)?)
             } else {

@@ -61,10 +61,15 @@ pub fn run(args: &PlotArgs) -> CliResult<()> {
             out,
         } => {
             check_writable(&out.out, out.force, &[model, &data.path])?;
+            if *count == 0 {
+                return Err(CliError::Input(
+                    "--count 0: the chart needs at least one sequence".into(),
+                ));
+            }
             let dir = model;
             let model = load_model(dir, *backend)?;
             let set = data.read_for(&model, dir)?;
-            let picked: Vec<usize> = (0..set.len().min((*count).max(1))).collect();
+            let picked: Vec<usize> = (0..set.len().min(*count)).collect();
             let subset = set.subset(&picked);
             let rec = model.reconstruct(&subset)?;
             reconstructions_chart(&out.out, &subset, &rec)?;
