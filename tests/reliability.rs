@@ -959,3 +959,48 @@ fn a_folder_with_an_unreadable_data_file_is_an_error_naming_it() {
         assert!(err.contains("b.ts"), "{name}: {err}");
     }
 }
+
+#[test]
+fn a_sequence_too_long_for_memory_is_refused_before_embedding() {
+    // Two sequences of 2,000,000 steps under a 6 GB address-space limit: the batch would need
+    // far more; it is refused with exit 2 instead of aborting on a failed allocation.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("long.ts");
+    let mut text = String::from("@univariate true\n@data\n");
+    for _ in 0..2 {
+        let row: Vec<&str> = (0..2_000_000)
+            .map(|t| if t % 2 == 0 { "0.25" } else { "0.75" })
+            .collect();
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    std::fs::write(&data, text).unwrap();
+    // A model of the default size (the issue's): its states for 4,000,000 steps do not fit.
+    let model = dir.path().join("m");
+    ok(&[
+        "train",
+        &dataset("Chinatown20"),
+        "--out",
+        s(&model),
+        "--epochs",
+        "1",
+        "--quiet",
+    ]);
+    let out = dir.path().join("e.csv");
+    let command = format!(
+        "ulimit -v 6000000; exec '{}' embed '{}' '{}' --out '{}'",
+        env!("CARGO_BIN_EXE_seqae"),
+        s(&model),
+        s(&data),
+        s(&out)
+    );
+    let o = Command::new("sh").args(["-c", &command]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("not enough memory") && err.contains("2000000 steps"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!out.exists());
+}

@@ -24,6 +24,9 @@ pub enum ModelError {
     /// The data holds no sequence (or too few for the requested split).
     #[error("{0}")]
     Empty(String),
+    /// The work would need more memory than there is (checked before allocating).
+    #[error("not enough memory: {0}")]
+    Memory(String),
     /// A model file of a format version this build cannot read.
     #[error(
         "{path}: model format version {found} is not supported (this build reads version {supported})"

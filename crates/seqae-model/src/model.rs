@@ -226,6 +226,7 @@ pub(crate) fn errors(
     let mut sse = vec![0.0; norm.len()];
     let mut counts = vec![0.0; norm.len()];
     for idx in inference_order(norm).chunks(INFERENCE_BATCH) {
+        check_batch(norm, config, idx)?;
         let (db, target) = DeviceBatch::for_model_with_target(norm, idx, config, device);
         let (_, y) = net.forward(&db, Some(&target), config, run, None);
         let s = to_vec(per_sequence_sse(y, &target))?;
@@ -247,9 +248,16 @@ pub(crate) fn for_batches(
     mut f: impl FnMut(&DeviceBatch, &[usize]) -> Result<()>,
 ) -> Result<()> {
     for idx in inference_order(set).chunks(INFERENCE_BATCH) {
+        check_batch(set, config, idx)?;
         f(&DeviceBatch::for_model(set, idx, config, device), idx)?;
     }
     Ok(())
+}
+
+/// Refuses a batch (set indices `idx`) that would not fit in memory, before it is laid out.
+fn check_batch(set: &SequenceSet, config: &ModelConfig, idx: &[usize]) -> Result<()> {
+    let longest = idx.iter().map(|&i| set.length(i)).max().unwrap_or(0);
+    crate::memory::check_inference_fits(config, set.channels(), idx.len(), longest)
 }
 
 /// The order inference batches take the sequences in: by length, so that a batch holds

@@ -38,6 +38,7 @@ pub fn model(e: ModelError) -> PyErr {
         ModelError::Io { ref source, .. } => os_error(source.kind(), e.to_string()),
         ModelError::Data(d) => data(d),
         ModelError::Tensor(_) => PyRuntimeError::new_err(e.to_string()),
+        ModelError::Memory(_) => pyo3::exceptions::PyMemoryError::new_err(e.to_string()),
         other => PyValueError::new_err(other.to_string()),
     }
 }
