@@ -84,8 +84,7 @@ pub struct Clustering {
     pub labels: Vec<usize>,
     /// Number of clusters.
     pub k: usize,
-    /// The method that produced the labels (k-means where spectral clustering was asked for
-    /// on more points than it takes: see `notes`).
+    /// The method that produced the labels.
     pub method: Method,
     /// With [`Method::Auto`] on sequences: the view whose clusters were kept.
     pub view: Option<View>,
@@ -203,7 +202,7 @@ pub fn cluster(
             (view, views) = (Some(sel.view), sel.scores);
             sel.labels
         }
-        Method::Auto | Method::Spectral if n <= Spectral::MAX_POINTS => {
+        Method::Auto | Method::Spectral => {
             if method == Method::Auto && raw.is_some_and(|s| s.len() > views::MAX_RAW_POINTS) {
                 notes.push(format!(
                     "{n} sequences: more than the raw views take ({}); the clusters are the embeddings' alone",
@@ -211,21 +210,18 @@ pub fn cluster(
                 ));
             }
             ran = Method::Spectral;
-            Spectral::new(k)
-                .with_n_init(n_init)
-                .with_seed(opts.seed)
-                .fit(points)?
-                .labels()
-                .to_vec()
-        }
-        Method::Auto | Method::Spectral | Method::KMeans => {
-            if method != Method::KMeans {
+            let spectral = Spectral::new(k).with_n_init(n_init).with_seed(opts.seed);
+            if n <= Spectral::MAX_POINTS {
+                spectral.fit(points)?.labels().to_vec()
+            } else {
                 notes.push(format!(
-                    "{n} points: more than spectral clustering takes ({}); the clusters are k-means'",
-                    Spectral::MAX_POINTS
+                    "{n} points: spectral clustering of {} landmarks, each point given its nearest landmark's cluster",
+                    Spectral::LANDMARKS
                 ));
+                spectral.fit_landmarks(points)?
             }
-            ran = Method::KMeans;
+        }
+        Method::KMeans => {
             let model = match chosen {
                 Some(model) => model,
                 None => kmeans.with_k(k).fit(points)?,

@@ -221,6 +221,27 @@ impl KMeansModel {
         self.centroids.rows()
     }
 
+    /// A model whose centres are the rows of `centres` (no training labels), so that
+    /// [`predict`](Self::predict) finds the nearest of any set of points with the assignment
+    /// kernel.
+    pub fn with_centres(centres: Matrix) -> KMeansModel {
+        let (k, d) = centres.shape();
+        let mean = column_means(centres.as_slice(), k, d);
+        let offset: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
+        let centred = centres
+            .iter_rows()
+            .flat_map(|c| c.iter().zip(&mean).map(|(&a, b)| (f64::from(a) - b) as f32))
+            .collect();
+        KMeansModel {
+            labels: Vec::new(),
+            centroids: centres,
+            inertia: f64::NAN,
+            n_iter: 0,
+            offset,
+            centred,
+        }
+    }
+
     /// Index of the nearest centre for each row of `m`.
     pub fn predict(&self, m: &Matrix) -> Result<Vec<usize>> {
         self.predict_with(m, Isa::best())

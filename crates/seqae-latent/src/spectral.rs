@@ -6,6 +6,9 @@
 //! the eigenvectors of the largest eigenvalues of `D^-1/2 A D^-1/2`, divide by
 //! `sqrt(degree)`, and run k-means on those coordinates. It follows clusters that are connected rather than
 //! round, which k-means on the points themselves cannot.
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
 use crate::error::{LatentError, Result};
 use crate::graph::Graph;
 use crate::kmeans::KMeansModel;
@@ -21,8 +24,11 @@ pub struct Spectral {
 }
 
 impl Spectral {
-    /// The most points [`Spectral::fit`] takes (the graph is built from all pairwise distances).
+    /// The most points [`Spectral::fit`] clusters directly (the graph is built from all
+    /// pairwise distances); [`Spectral::fit_landmarks`] takes any number.
     pub const MAX_POINTS: usize = 20_000;
+    /// Landmarks [`Spectral::fit_landmarks`] clusters.
+    pub const LANDMARKS: usize = 5_000;
 
     /// `k` clusters; neighbours `ceil(sqrt(n))`, 10 k-means restarts, seed 0.
     pub fn new(k: usize) -> Self {
@@ -82,6 +88,24 @@ impl Spectral {
         }
         Graph::knn(m, self.neighbours_for(n)).spectral(self.k, self.n_init, self.seed)
     }
+
+    /// The clusters of the rows of `m` when they are too many to cluster directly: spectral
+    /// clustering of [`LANDMARKS`](Self::LANDMARKS) rows drawn at random (from the seed),
+    /// then each row given the cluster of its nearest landmark (the k-means assignment
+    /// kernel). With at most `LANDMARKS` rows it is [`fit`](Self::fit)'s labels.
+    pub fn fit_landmarks(&self, m: &Matrix) -> Result<Vec<usize>> {
+        let n = m.rows();
+        if n <= Self::LANDMARKS {
+            return Ok(self.fit(m)?.labels().to_vec());
+        }
+        let mut rng = StdRng::seed_from_u64(self.seed ^ 0x1a2d_3a4c);
+        let mut idx = rand::seq::index::sample(&mut rng, n, Self::LANDMARKS).into_vec();
+        idx.sort_unstable();
+        let landmarks = m.select_rows(&idx);
+        let clusters = self.fit(&landmarks)?.labels().to_vec();
+        let nearest = KMeansModel::with_centres(landmarks).predict(m)?;
+        Ok(nearest.into_iter().map(|j| clusters[j]).collect())
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +160,34 @@ mod tests {
         }
         let sp = Spectral::new(3).with_neighbours(8).fit(&m).unwrap();
         assert_eq!(metrics::nmi(&labels, sp.labels()).unwrap(), 1.0);
+    }
+
+    #[test]
+    fn landmarks_give_every_point_the_cluster_of_its_group() {
+        // More points than landmarks: three groups far apart in 8 dimensions are found, and
+        // every point is labelled.
+        let (n, d) = (Spectral::LANDMARKS + 3000, 8);
+        let mut rng = StdRng::seed_from_u64(4);
+        let (mut data, mut labels) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let g = i % 3;
+            data.extend((0..d).map(|j| {
+                let centre = if j == g { 10.0 } else { 0.0 };
+                centre + rand::Rng::random_range(&mut rng, -1.0..1.0f32)
+            }));
+            labels.push(g);
+        }
+        let m = Matrix::new(data, n, d).unwrap();
+        let got = Spectral::new(3).fit_landmarks(&m).unwrap();
+        assert_eq!(got.len(), m.rows());
+        assert_eq!(metrics::nmi(&labels, &got).unwrap(), 1.0);
+        // At most LANDMARKS points: the direct clustering.
+        let (small, _) = rings(300);
+        let sp = Spectral::new(2).with_neighbours(8);
+        assert_eq!(
+            sp.fit_landmarks(&small).unwrap(),
+            sp.fit(&small).unwrap().labels()
+        );
     }
 
     #[test]
