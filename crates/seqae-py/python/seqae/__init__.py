@@ -199,7 +199,18 @@ def _with_layout(seqs, out):
     return result
 
 
-class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _SequenceInput:
+    """The scikit-learn tags of an estimator of sequences: 3-D input, NaN accepted as missing
+    values when ``allow_missing`` is set."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = bool(self.allow_missing)
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """A recurrent sequence autoencoder as a scikit-learn transformer.
 
     Every parameter is named as the ``seqae train`` flag (in snake_case) and defaults to the
@@ -274,8 +285,6 @@ class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = bool(self.allow_missing)
-        tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
@@ -427,7 +436,7 @@ def read(
     return X, (None if y is None else np.asarray(y, dtype=str))
 
 
-class SeqAEClusterer(ClusterMixin, BaseEstimator):
+class SeqAEClusterer(_SequenceInput, ClusterMixin, BaseEstimator):
     """The sequence autoencoder, then clustering of the latent vectors.
 
     ``n_clusters`` is a number or ``"auto"`` (the best mean k-means silhouette over
@@ -511,12 +520,6 @@ class SeqAEClusterer(ClusterMixin, BaseEstimator):
         self.verbose = verbose
         self.allow_missing = allow_missing
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = bool(self.allow_missing)
-        tags.input_tags.three_d_array = True
-        return tags
-
     def _k(self):
         k = self.n_clusters
         if isinstance(k, str) and k.lower() == "auto":
@@ -595,7 +598,7 @@ class SeqAEClusterer(ClusterMixin, BaseEstimator):
         self.autoencoder_.save(path)
 
 
-class KShape(ClusterMixin, BaseEstimator):
+class KShape(_SequenceInput, ClusterMixin, BaseEstimator):
     """k-Shape (Paparrizos and Gravano, SIGMOD 2015) on the raw sequences, as
     ``seqae cluster DATA --method kshape``: k-means under the shape-based distance (one minus
     the largest normalised cross-correlation over every shift), centroids extracted as the
@@ -620,12 +623,6 @@ class KShape(ClusterMixin, BaseEstimator):
         self.seed = seed
         self.n_threads = n_threads
         self.allow_missing = allow_missing
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = bool(self.allow_missing)
-        tags.input_tags.three_d_array = True
-        return tags
 
     def fit(self, X, y=None):
         """Clusters the sequences X (y is ignored); returns self."""
