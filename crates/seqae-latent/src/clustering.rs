@@ -194,19 +194,25 @@ pub fn cluster(
         }
         Method::Auto
             if raw.is_some_and(|s| {
-                (views::MIN_POINTS..=views::MAX_RAW_POINTS).contains(&s.len()) && k < s.len()
+                (views::MIN_POINTS..=views::MAX_EXTENDED_POINTS).contains(&s.len()) && k < s.len()
             }) =>
         {
             let set = raw.expect("checked");
+            if n > views::MAX_RAW_POINTS {
+                notes.push(format!(
+                    "{n} sequences: the views were scored on {} drawn at random, and every sequence takes the cluster of its nearest one under the kept view",
+                    views::MAX_RAW_POINTS
+                ));
+            }
             let sel = views::select(latent, set, k, n_init, opts.seed)?;
             (view, views) = (Some(sel.view), sel.scores);
             sel.labels
         }
         Method::Auto | Method::Spectral => {
-            if method == Method::Auto && raw.is_some_and(|s| s.len() > views::MAX_RAW_POINTS) {
+            if method == Method::Auto && raw.is_some_and(|s| s.len() > views::MAX_EXTENDED_POINTS) {
                 notes.push(format!(
                     "{n} sequences: more than the raw views take ({}); the clusters are the embeddings' alone",
-                    views::MAX_RAW_POINTS
+                    views::MAX_EXTENDED_POINTS
                 ));
             }
             ran = Method::Spectral;

@@ -20,14 +20,19 @@ use serde::Serialize;
 use crate::dtw::{self, Rows};
 use crate::error::{LatentError, Result};
 use crate::graph::Graph;
+use crate::kmeans::KMeansModel;
 use crate::metrics;
 use crate::sbd::Spectra;
 use crate::series::Series;
 use seqae_data::Matrix;
 
-/// The most sequences whose raw views are computed (each view is a dense `n x n` distance
-/// matrix); above, only the latent view is used.
+/// The most sequences the views are scored on (each view is a dense `n x n` distance
+/// matrix); a larger set is scored on this many drawn at random (the landmarks), and every
+/// sequence takes the cluster of its nearest landmark under the kept view.
 pub const MAX_RAW_POINTS: usize = 4000;
+/// The most sequences whose raw views are used at all (extending them costs a distance from
+/// every sequence to every landmark); above, only the latent view is clustered.
+pub const MAX_EXTENDED_POINTS: usize = 200_000;
 /// The fewest sequences the views are scored on (stability needs subsamples of several
 /// points); fewer, or as many clusters as sequences, cluster the points directly.
 pub const MIN_POINTS: usize = 8;
@@ -269,10 +274,101 @@ pub fn views_for(n: usize, has_latent: bool) -> Vec<View> {
     if has_latent {
         v.push(View::Latent);
     }
-    if (MIN_POINTS..=MAX_RAW_POINTS).contains(&n) {
+    if (MIN_POINTS..=MAX_EXTENDED_POINTS).contains(&n) {
         v.extend([View::Euclidean, View::Shape, View::Warping]);
     }
     v
+}
+
+/// [`select`] on more sequences than it scores directly: the views scored on `landmarks`
+/// sequences drawn at random (from the seed), then every sequence given the cluster of its
+/// nearest landmark under the kept view.
+fn select_by_landmarks(
+    latent: Option<&Matrix>,
+    set: &SequenceSet,
+    k: usize,
+    n_init: usize,
+    seed: u64,
+    landmarks: usize,
+) -> Result<Selection> {
+    let n = set.len();
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x1a2d_3a4c);
+    let mut idx = rand::seq::index::sample(&mut rng, n, landmarks.min(n)).into_vec();
+    idx.sort_unstable();
+    let sub_latent = latent.map(|m| m.select_rows(&idx));
+    let sub_set = set.subset(&idx);
+    let sel = select(sub_latent.as_ref(), &sub_set, k, n_init, seed)?;
+    let nearest = nearest_landmark(sel.view, latent, set, &sub_set, &idx)?;
+    Ok(Selection {
+        labels: nearest.into_iter().map(|j| sel.labels[j]).collect(),
+        ..sel
+    })
+}
+
+/// For every sequence of `set`, the position in `idx` of its nearest landmark (`sub_set` is
+/// `set`'s landmarks) under `view`'s distance, in parallel.
+fn nearest_landmark(
+    view: View,
+    latent: Option<&Matrix>,
+    set: &SequenceSet,
+    sub_set: &SequenceSet,
+    idx: &[usize],
+) -> Result<Vec<usize>> {
+    let by_kernel =
+        |points: &Matrix| KMeansModel::with_centres(points.select_rows(idx)).predict(points);
+    let argmin = |row: &mut dyn FnMut(usize) -> f32| {
+        let mut best = (0, f32::INFINITY);
+        for j in 0..idx.len() {
+            let d = row(j);
+            if d < best.1 {
+                best = (j, d);
+            }
+        }
+        best.0
+    };
+    Ok(match view {
+        View::Latent => by_kernel(latent.ok_or(LatentError::Empty {
+            what: "latent vectors",
+        })?)?,
+        View::Euclidean => {
+            let len = seqae_data::features::median_length(sub_set);
+            by_kernel(&seqae_data::features::znormalized_resampled(set, len)?)?
+        }
+        View::Shape => {
+            let spectra = Spectra::new(&Series::new(set)?);
+            (0..set.len())
+                .into_par_iter()
+                .map_init(
+                    || spectra.scratch(),
+                    |scratch, i| argmin(&mut |j| spectra.distance(i, idx[j], scratch)),
+                )
+                .collect()
+        }
+        View::Warping => {
+            let series = Series::new(set)?.shortened(DTW_MAX_LEN);
+            let radius = dtw::band_radius(series.max_len(), DTW_BAND);
+            let c = series.channels();
+            (0..set.len())
+                .into_par_iter()
+                .map_init(Rows::default, |rows, i| {
+                    // The best distance so far bounds the next (early abandoning).
+                    let mut bound = f32::INFINITY;
+                    argmin(&mut |j| {
+                        let d = dtw::dtw(
+                            (series.row(i), series.length(i)),
+                            (series.row(idx[j]), series.length(idx[j])),
+                            c,
+                            radius,
+                            bound,
+                            rows,
+                        );
+                        bound = bound.min(d);
+                        d
+                    })
+                })
+                .collect()
+        }
+    })
 }
 
 /// Clusters the sequences of `set` (with their latent vectors `latent`, one row each, when
@@ -302,11 +398,14 @@ pub fn select(
     if k > n {
         return Err(LatentError::TooManyClusters { k, n_samples: n });
     }
+    if n > MAX_RAW_POINTS && n <= MAX_EXTENDED_POINTS {
+        return select_by_landmarks(latent, set, k, n_init, seed, MAX_RAW_POINTS);
+    }
     let views = views_for(n, latent.is_some());
     if views.is_empty() {
         return Err(LatentError::TooManySamples {
             what: "the raw views",
-            most: MAX_RAW_POINTS,
+            most: MAX_EXTENDED_POINTS,
             got: n,
         });
     }
@@ -377,13 +476,35 @@ mod tests {
     }
 
     #[test]
+    fn landmarks_extend_the_kept_view_to_every_sequence() {
+        let (set, truth) = shifted_shapes(120);
+        let mut rng = StdRng::seed_from_u64(2);
+        let noise: Vec<f32> = (0..120 * 4).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let latent = Matrix::new(noise, 120, 4).unwrap();
+        let sel = select_by_landmarks(Some(&latent), &set, 2, 10, 0, 60).unwrap();
+        assert_eq!(sel.labels.len(), 120);
+        assert!(matches!(sel.view, View::Shape | View::Warping), "{sel:?}");
+        assert!(metrics::nmi(&truth, &sel.labels).unwrap() > 0.9);
+        // Each extension path gives every sequence a landmark's cluster; a landmark its own.
+        let sub_idx: Vec<usize> = (0..120).step_by(3).collect();
+        let sub_set = set.subset(&sub_idx);
+        for view in [View::Latent, View::Euclidean, View::Shape, View::Warping] {
+            let near = nearest_landmark(view, Some(&latent), &set, &sub_set, &sub_idx).unwrap();
+            assert_eq!(near.len(), 120);
+            for (j, &i) in sub_idx.iter().enumerate() {
+                assert_eq!(near[i], j, "{view}: landmark {i}");
+            }
+        }
+    }
+
+    #[test]
     fn checks_its_input() {
         let (set, _) = shifted_shapes(10);
         let wrong = Matrix::new(vec![0.0; 9 * 2], 9, 2).unwrap();
         assert!(select(Some(&wrong), &set, 2, 10, 0).is_err());
         assert!(select(None, &set, 0, 10, 0).is_err());
         assert!(select(None, &set, 11, 10, 0).is_err());
-        assert_eq!(views_for(MAX_RAW_POINTS + 1, true), vec![View::Latent]);
+        assert_eq!(views_for(MAX_EXTENDED_POINTS + 1, true), vec![View::Latent]);
         assert_eq!(views_for(MIN_POINTS - 1, true), vec![View::Latent]);
     }
 }

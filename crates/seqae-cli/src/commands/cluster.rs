@@ -93,7 +93,7 @@ fn inputs(args: &ClusterArgs) -> CliResult<(Option<Table>, Option<SequenceSet>)>
         (Some(dir), method) => {
             let model = load_model(dir, Backend::default())?;
             let table = data.embed_with(&model, dir)?;
-            let most = seqae_latent::views::MAX_RAW_POINTS;
+            let most = seqae_latent::views::MAX_EXTENDED_POINTS;
             if method == Method::Auto && table.rows() > most {
                 eprintln!(
                     "note: {} sequences: more than the raw views take ({most}); the clusters are the embeddings' alone",
