@@ -210,10 +210,7 @@ pub fn cluster(
         }
         Method::Auto | Method::Spectral => {
             if method == Method::Auto && raw.is_some_and(|s| s.len() > views::MAX_EXTENDED_POINTS) {
-                notes.push(format!(
-                    "{n} sequences: more than the raw views take ({}); the clusters are the embeddings' alone",
-                    views::MAX_EXTENDED_POINTS
-                ));
+                notes.push(views::left_out_note(n));
             }
             ran = Method::Spectral;
             let spectral = Spectral::new(k).with_n_init(n_init).with_seed(opts.seed);

@@ -46,3 +46,10 @@ pub use spectral::Spectral;
 pub use views::View;
 
 pub use seqae_data::Matrix;
+
+/// `m` distinct indices of `0..n` drawn from `rng`, in increasing order.
+pub(crate) fn sorted_sample(rng: &mut rand::rngs::StdRng, n: usize, m: usize) -> Vec<usize> {
+    let mut idx = rand::seq::index::sample(rng, n, m).into_vec();
+    idx.sort_unstable();
+    idx
+}

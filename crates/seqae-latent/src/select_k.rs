@@ -105,9 +105,7 @@ impl SelectK {
         let subset = match self.sample_size {
             Some(s) if s < n => {
                 let mut rng = StdRng::seed_from_u64(self.seed ^ 0x5eed_5eed);
-                let mut idx = rand::seq::index::sample(&mut rng, n, s).into_vec();
-                idx.sort_unstable();
-                Some(idx)
+                Some(crate::sorted_sample(&mut rng, n, s))
             }
             _ => None,
         };

@@ -99,8 +99,7 @@ impl Spectral {
             return Ok(self.fit(m)?.labels().to_vec());
         }
         let mut rng = StdRng::seed_from_u64(self.seed ^ 0x1a2d_3a4c);
-        let mut idx = rand::seq::index::sample(&mut rng, n, Self::LANDMARKS).into_vec();
-        idx.sort_unstable();
+        let idx = crate::sorted_sample(&mut rng, n, Self::LANDMARKS);
         let landmarks = m.select_rows(&idx);
         let clusters = self.fit(&landmarks)?.labels().to_vec();
         let nearest = KMeansModel::with_centres(landmarks).predict(m)?;

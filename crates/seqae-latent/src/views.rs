@@ -19,11 +19,12 @@ use serde::Serialize;
 
 use crate::dtw::{self, Rows};
 use crate::error::{LatentError, Result};
-use crate::graph::Graph;
+use crate::graph::{Graph, nearest_by};
 use crate::kmeans::KMeansModel;
 use crate::metrics;
 use crate::sbd::Spectra;
 use crate::series::Series;
+use crate::sorted_sample;
 use seqae_data::Matrix;
 
 /// The most sequences the views are scored on (each view is a dense `n x n` distance
@@ -122,22 +123,17 @@ impl Distances {
 
     /// The `nn` nearest of the points `subset` to each of them (positions in `subset`).
     fn nearest(&self, subset: &[usize], nn: usize) -> Vec<Vec<usize>> {
-        let nn = nn.clamp(1, subset.len());
-        subset
-            .par_iter()
-            .map(|&i| {
-                let row = &self.values[i * self.n..(i + 1) * self.n];
-                let key = |p: usize| {
-                    let j = subset[p];
-                    if j == i { f32::NEG_INFINITY } else { row[j] }
-                };
-                let mut order: Vec<usize> = (0..subset.len()).collect();
-                order.select_nth_unstable_by(nn - 1, |&a, &b| {
-                    key(a).total_cmp(&key(b)).then(a.cmp(&b))
-                });
-                order[..nn].to_vec()
-            })
-            .collect()
+        nearest_by(
+            subset.len(),
+            nn,
+            || (),
+            |(), p, row| {
+                let from = &self.values[subset[p] * self.n..(subset[p] + 1) * self.n];
+                for (d, &j) in row.iter_mut().zip(subset) {
+                    *d = f64::from(from[j]);
+                }
+            },
+        )
     }
 }
 
@@ -221,9 +217,7 @@ fn score_view(
     // serial.
     let mut subsets = vec![(0..n).collect::<Vec<usize>>()];
     for _ in 0..SUBSAMPLES {
-        let mut idx = rand::seq::index::sample(&mut rng, n, keep).into_vec();
-        idx.sort_unstable();
-        subsets.push(idx);
+        subsets.push(sorted_sample(&mut rng, n, keep));
     }
     let mut clustered = subsets
         .par_iter()
@@ -280,6 +274,13 @@ pub fn views_for(n: usize, has_latent: bool) -> Vec<View> {
     v
 }
 
+/// The note for `n` sequences, more than [`MAX_EXTENDED_POINTS`]: the raw views were left out.
+pub fn left_out_note(n: usize) -> String {
+    format!(
+        "{n} sequences: more than the raw views take ({MAX_EXTENDED_POINTS}); the clusters are the embeddings' alone"
+    )
+}
+
 /// [`select`] on more sequences than it scores directly: the views scored on `landmarks`
 /// sequences drawn at random (from the seed), then every sequence given the cluster of its
 /// nearest landmark under the kept view.
@@ -293,8 +294,7 @@ fn select_by_landmarks(
 ) -> Result<Selection> {
     let n = set.len();
     let mut rng = StdRng::seed_from_u64(seed ^ 0x1a2d_3a4c);
-    let mut idx = rand::seq::index::sample(&mut rng, n, landmarks.min(n)).into_vec();
-    idx.sort_unstable();
+    let idx = sorted_sample(&mut rng, n, landmarks.min(n));
     let sub_latent = latent.map(|m| m.select_rows(&idx));
     let sub_set = set.subset(&idx);
     let sel = select(sub_latent.as_ref(), &sub_set, k, n_init, seed)?;

@@ -95,10 +95,7 @@ fn inputs(args: &ClusterArgs) -> CliResult<(Option<Table>, Option<SequenceSet>)>
             let table = data.embed_with(&model, dir)?;
             let most = seqae_latent::views::MAX_EXTENDED_POINTS;
             if method == Method::Auto && table.rows() > most {
-                eprintln!(
-                    "note: {} sequences: more than the raw views take ({most}); the clusters are the embeddings' alone",
-                    table.rows()
-                );
+                eprintln!("note: {}", seqae_latent::views::left_out_note(table.rows()));
             }
             let wanted =
                 method == Method::KShape || (method == Method::Auto && table.rows() <= most);

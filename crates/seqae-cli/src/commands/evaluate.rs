@@ -160,12 +160,18 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    /// The scores of the clusterings `runs` (one per seed) against `labels`.
-    fn score(method: String, labels: &[usize], runs: &[Vec<usize>]) -> CliResult<Baseline> {
+    /// The scores against `labels` of `cluster(seed)` for every seed.
+    fn over_seeds(
+        method: String,
+        labels: &[usize],
+        seeds: &[u64],
+        cluster: impl Fn(u64) -> seqae_latent::Result<Vec<usize>>,
+    ) -> CliResult<Baseline> {
         let (mut nmi, mut ari) = (Vec::new(), Vec::new());
-        for run in runs {
-            nmi.push(metrics::nmi(labels, run).map_err(latent)?);
-            ari.push(metrics::ari(labels, run).map_err(latent)?);
+        for &seed in seeds {
+            let run = cluster(seed).map_err(latent)?;
+            nmi.push(metrics::nmi(labels, &run).map_err(latent)?);
+            ari.push(metrics::ari(labels, &run).map_err(latent)?);
         }
         let (nmi_mean, nmi_std) = mean_std(nmi.iter().copied());
         let (ari_mean, ari_std) = mean_std(ari.iter().copied());
@@ -190,17 +196,14 @@ fn raw_kmeans(
 ) -> CliResult<Baseline> {
     let length = seqae_data::features::median_length(set);
     let m = seqae_data::features::znormalized_resampled(set, length)?;
-    let runs = seeds
-        .iter()
-        .map(|&seed| {
-            let km = KMeans::new(k).with_n_init(10).with_seed(seed).fit(&m);
-            Ok(km.map_err(latent)?.labels().to_vec())
-        })
-        .collect::<CliResult<Vec<_>>>()?;
-    Baseline::score(
+    Baseline::over_seeds(
         format!("k-means on raw values (z-normalised, length {length})"),
         labels,
-        &runs,
+        seeds,
+        |seed| {
+            let km = KMeans::new(k).with_n_init(10).with_seed(seed).fit(&m)?;
+            Ok(km.labels().to_vec())
+        },
     )
 }
 
@@ -211,14 +214,9 @@ fn kshape(
     k: usize,
     seeds: &[u64],
 ) -> CliResult<Baseline> {
-    let runs = seeds
-        .iter()
-        .map(|&seed| {
-            let ks = KShape::new(k).with_seed(seed).fit(set);
-            Ok(ks.map_err(latent)?.labels().to_vec())
-        })
-        .collect::<CliResult<Vec<_>>>()?;
-    Baseline::score("k-Shape on raw values".into(), labels, &runs)
+    Baseline::over_seeds("k-Shape on raw values".into(), labels, seeds, |seed| {
+        Ok(KShape::new(k).with_seed(seed).fit(set)?.labels().to_vec())
+    })
 }
 
 /// Mean and population standard deviation.
