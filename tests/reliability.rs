@@ -80,7 +80,79 @@ fn catalogue() -> Vec<Case> {
     let tsv = |body: &'static str| vec![("bad.tsv", body.as_bytes())];
     let csv = |body: &'static str| vec![("bad.csv", body.as_bytes())];
     let info = "info {in}/bad.ts";
+    let same_rows = b"id,z0,z1\na,0.5,1\nb,0.5,1\nc,0.5,1\nd,0.5,1\n";
     let mut cases = vec![
+        // Identical embeddings: what is wrong with the data, not a silhouette's rule.
+        case(
+            "cluster identical rows",
+            vec![("e.csv", same_rows)],
+            "cluster {in}/e.csv --out {out}/c.csv",
+            "e.csv: all 4 rows are identical: there is nothing to cluster",
+        ),
+        case(
+            "cluster kmeans k 2 on identical rows",
+            vec![("e.csv", same_rows)],
+            "cluster {in}/e.csv --clusterer kmeans --k 2 --out {out}/c.csv",
+            "e.csv: all 4 rows are identical",
+        ),
+        case(
+            "demo with one sequence",
+            vec![("one.csv", b"1,2,3,4\n")],
+            "demo --data {in}/one.csv --out {out}/rep",
+            "one.csv: 1 sequence(s): the demo chooses k",
+        ),
+        case(
+            "cluster a 1-D npy",
+            vec![("e.npy", &npy("<f4", "(3,)", &f32s(&[1.0, 2.0, 3.0])))],
+            "cluster {in}/e.npy --out {out}/c.csv",
+            "e.npy: array of shape [3]: expected a 2-D array [n, d]",
+        ),
+        case(
+            "npy trailing bytes",
+            vec![(
+                "bad.npy",
+                &[npy("<f4", "(2, 2)", &f32s(&[1.0; 4])), b"junk".to_vec()].concat(),
+            )],
+            "info {in}/bad.npy",
+            "bad.npy: 4 bytes after the data of shape [2, 2]",
+        ),
+        case(
+            "ts NaN inside without --allow-missing",
+            ts("@data\n1,NaN,3\n4,5,6\n"),
+            info,
+            "bad.ts:2: dimension 1, value 2: missing value before the end of the sequence (pass --allow-missing",
+        ),
+        case(
+            "ts ? inside without --allow-missing",
+            ts("@data\n1,2,3\n4,?,6\n"),
+            info,
+            "bad.ts:3: dimension 1, value 2: missing value",
+        ),
+        // Flags that would do nothing in the combination given.
+        case(
+            "teacher ratio without teacher forcing",
+            vec![("x.ts", b"@data\n1,2\n")],
+            "train {in}/x.ts --teacher-ratio 0.3 --out {out}/m",
+            "--teacher-ratio 0.3: does nothing without --decoder-input teacher-forcing",
+        ),
+        case(
+            "contrast weight without the contrastive objective",
+            vec![("x.ts", b"@data\n1,2\n")],
+            "train {in}/x.ts --contrast-weight 2 --out {out}/m",
+            "--contrast-weight 2: does nothing without --objective contrastive",
+        ),
+        case(
+            "dropout with one layer",
+            vec![("x.ts", b"@data\n1,2\n")],
+            "train {in}/x.ts --dropout 0.2 --out {out}/m",
+            "--dropout 0.2: does nothing without --layers 2 or more",
+        ),
+        case(
+            "one column as label and id",
+            csv("id,lab,a,b\n1,x,1,2\n2,y,3,4\n"),
+            "info {in}/bad.csv --label-column lab --id-column lab",
+            "bad.csv: the label and id columns are the same column (column 2 ('lab'))",
+        ),
         // A row of empty cells is refused, not dropped (later rows would get new ids).
         case(
             "csv row of empty cells",
@@ -529,7 +601,7 @@ fn run_case(c: &Case, model: &Path) -> Result<(), String> {
 fn every_bad_input_exits_2_with_one_line_and_leaves_nothing() {
     let model = shared_model();
     let cases = catalogue();
-    assert!(cases.len() >= 40, "the catalogue has {} cases", cases.len());
+    assert!(cases.len() >= 73, "the catalogue has {} cases", cases.len());
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|c| run_case(c, model).err())
@@ -1003,4 +1075,148 @@ fn a_sequence_too_long_for_memory_is_refused_before_embedding() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!out.exists());
+}
+
+#[test]
+fn a_failed_write_exits_1_naming_the_users_path_and_leaves_nothing() {
+    // A file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored so that writes fail with EFBIG)
+    // stands in for a full disk: no privileges needed.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    ok(&[
+        "train",
+        &dataset("Chinatown20"),
+        "--out",
+        s(&model),
+        "--epochs",
+        "1",
+        "-q",
+    ]);
+    let limited = |args: &[&str]| {
+        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let command = format!(
+            "ulimit -f 16; trap '' XFSZ; exec '{}' {}",
+            env!("CARGO_BIN_EXE_seqae"),
+            quoted.join(" ")
+        );
+        Command::new("sh").args(["-c", &command]).output().unwrap()
+    };
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let gunpoint = dataset("GunPoint");
+    let (m2, e, rep) = (out.join("m2"), out.join("e.csv"), out.join("rep"));
+    for (args, target) in [
+        (
+            vec!["train", &gunpoint, "--out", s(&m2), "--epochs", "1", "-q"],
+            &m2,
+        ),
+        (vec!["embed", s(&model), &gunpoint, "--out", s(&e)], &e),
+        (vec!["demo", "--out", s(&rep), "--epochs", "1", "-q"], &rep),
+    ] {
+        let o = limited(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        let last = err.lines().last().unwrap_or_default();
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            last.starts_with(&format!("seqae: error: {}", target.display()))
+                && last.contains("cannot write")
+                && !last.contains(".tmp-"),
+            "{args:?}: {err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+}
+
+/// `seqae train GunPoint --epochs 100000 --resume` into `out` (a run never meant to end).
+fn resume_long_run(out: &Path) -> std::process::Output {
+    seqae(&[
+        "train",
+        &dataset("GunPoint"),
+        "--out",
+        s(out),
+        "--quiet",
+        "--checkpoint-secs",
+        "0",
+        "--epochs",
+        "100000",
+        "--resume",
+    ])
+}
+
+#[test]
+fn a_second_run_into_the_same_model_is_refused_while_the_first_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let mut first = train_until_checkpoint(&out, &["--epochs", "100000"]);
+    let o = resume_long_run(&out);
+    let err = String::from_utf8_lossy(&o.stderr);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "another seqae process (pid {}) is training into it",
+            first.id()
+        )),
+        "{err}"
+    );
+    // The claim went with the killed process: the next run into the folder proceeds.
+    ok(&[
+        "train",
+        &dataset("GunPoint"),
+        "--out",
+        s(&out),
+        "--quiet",
+        "--epochs",
+        "1",
+        "--force",
+    ]);
+    assert!(!dir.path().join(".m.lock").exists());
+}
+
+#[test]
+fn a_checkpoint_edited_past_its_last_epoch_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let mut child = train_until_checkpoint(&out, &["--epochs", "100000"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let path = out.join("training.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    state["epoch"] = serde_json::json!(200000);
+    std::fs::write(&path, state.to_string()).unwrap();
+    let o = resume_long_run(&out);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("training.json says epoch 200000 past the run's last epoch (100000)"),
+        "{err}"
+    );
+    // Nothing was replaced.
+    assert!(path.is_file());
+}
+
+#[test]
+fn resume_without_a_checkpoint_says_training_starts_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let o = seqae(&[
+        "train",
+        &dataset("Chinatown20"),
+        "--out",
+        s(&out),
+        "--epochs",
+        "1",
+        "--quiet",
+        "--resume",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("does not exist: there is nothing to resume, so training starts afresh"),
+        "{err}"
+    );
+    assert!(out.join("config.json").is_file());
 }

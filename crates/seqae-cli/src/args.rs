@@ -182,9 +182,10 @@ pub struct ModelArgs {
     /// teacher-forcing or free-running.
     #[arg(long, value_parser = decoder_input_parser(), default_value_t = model_default().decoder_input)]
     pub decoder_input: DecoderInput,
-    /// With teacher forcing: probability of feeding the true previous value.
-    #[arg(long, allow_negative_numbers = true, default_value_t = DecoderInput::DEFAULT_TEACHER_RATIO)]
-    pub teacher_ratio: f64,
+    /// With --decoder-input teacher-forcing: probability of feeding the true previous value
+    /// [default: 0.5].
+    #[arg(long, allow_negative_numbers = true)]
+    pub teacher_ratio: Option<f64>,
     /// Reconstruct in the same order instead of reversed.
     #[arg(long)]
     pub same_order: bool,
@@ -227,12 +228,16 @@ pub struct ModelArgs {
     /// views (crops, scaling, jitter) that makes embeddings shift- and scale-invariant.
     #[arg(long, value_enum, default_value_t = train_default().objective)]
     pub objective: Objective,
-    /// Weight of the contrastive term (with --objective contrastive).
-    #[arg(long, allow_negative_numbers = true, default_value_t = train_default().contrast.weight)]
-    pub contrast_weight: f64,
-    /// Shortest crop of a contrastive view, as a fraction of the sequence.
-    #[arg(long, allow_negative_numbers = true, default_value_t = train_default().contrast.min_crop)]
-    pub min_crop: f64,
+    #[arg(long, allow_negative_numbers = true, help = format!(
+        "Weight of the contrastive term (with --objective contrastive) [default: {}]",
+        train_default().contrast.weight
+    ))]
+    pub contrast_weight: Option<f64>,
+    #[arg(long, allow_negative_numbers = true, help = format!(
+        "Shortest crop of a contrastive view, as a fraction of the sequence (with --objective contrastive) [default: {}]",
+        train_default().contrast.min_crop
+    ))]
+    pub min_crop: Option<f64>,
     /// Normalisation: zscore (per sequence), global (per channel over the training set),
     /// minmax or none.
     #[arg(long, value_enum, default_value_t = train_default().normalization)]

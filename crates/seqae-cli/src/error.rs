@@ -28,6 +28,23 @@ impl CliError {
     }
 }
 
+impl CliError {
+    /// This error with the staging folder `staged` named as `target`, where its files were to
+    /// appear (a full disk's message names the user's path, not a temporary one).
+    pub fn unstaged(self, staged: &std::path::Path, target: &std::path::Path) -> CliError {
+        let fix =
+            |m: String| m.replace(&staged.display().to_string(), &target.display().to_string());
+        match self {
+            CliError::Input(m) => CliError::Input(fix(m)),
+            CliError::Failed(m) => CliError::Failed(fix(m)),
+            CliError::Interrupted { message, signal } => CliError::Interrupted {
+                message: fix(message),
+                signal,
+            },
+        }
+    }
+}
+
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -154,6 +154,12 @@ impl Table {
                 t
             }
             Kind::Npy => {
+                let shape = seqae_data::read::npy::shape(path)?;
+                if shape.len() != 2 {
+                    return Err(bad(format!(
+                        "array of shape {shape:?}: expected a 2-D array [n, d], one row per sequence (as `seqae embed` writes)"
+                    )));
+                }
                 let opts = seqae_data::ReadOptions {
                     format: Some(seqae_data::Format::Npy),
                     ..Default::default()

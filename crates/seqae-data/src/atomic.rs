@@ -116,7 +116,8 @@ where
     let mut tmp = tempfile::Builder::new()
         .prefix(&temp_prefix(&name))
         .suffix(suffix)
-        .tempfile_in(dir)?;
+        .tempfile_in(dir)
+        .map_err(without_temp_path)?;
     let tmp_path = tmp.path().to_path_buf();
     fill(tmp.as_file_mut(), &tmp_path)?;
     tmp.as_file_mut().flush()?;
@@ -127,6 +128,16 @@ where
         Publish::New => tmp.persist_noclobber(path).map_err(|e| e.error)?,
     };
     Ok(())
+}
+
+/// An error of `tempfile` without the temporary path it appends (`... at path "..."`):
+/// callers name the target, and the user never sees a temporary name.
+fn without_temp_path(e: io::Error) -> io::Error {
+    let text = e.to_string();
+    match text.rfind(" at path ") {
+        Some(i) => io::Error::new(e.kind(), &text[..i]),
+        None => e,
+    }
 }
 
 /// Writes `bytes` to `path` atomically, replacing it (see [`write_with_mode`]).
@@ -160,7 +171,8 @@ impl StagedDir {
         remove_leftovers(dir, &name);
         let tmp = tempfile::Builder::new()
             .prefix(&temp_prefix(&name))
-            .tempdir_in(dir)?;
+            .tempdir_in(dir)
+            .map_err(without_temp_path)?;
         Ok(StagedDir {
             tmp,
             target: target.to_path_buf(),
@@ -394,9 +406,95 @@ fn umask() -> u32 {
         .unwrap_or(0o022)
 }
 
+/// An exclusive claim on an output for the length of one run, so that two processes never
+/// write one model (two `seqae train --resume` on one checkpoint, say): the lock file
+/// `.NAME.lock` beside the target, held with `flock` and removed on drop. The lock goes with
+/// the process, so a killed run never leaves a stale claim.
+#[derive(Debug)]
+pub struct OutputLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl OutputLock {
+    /// Claims `target`. Fails with [`io::ErrorKind::WouldBlock`] when another process holds
+    /// the claim; the error's text is that process's id when it wrote one.
+    #[cfg(unix)]
+    pub fn acquire(target: &Path) -> io::Result<OutputLock> {
+        use std::io::Read;
+        use std::os::unix::fs::MetadataExt;
+        use std::os::unix::io::AsRawFd;
+        let path = parent_dir(target).join(format!(".{}.lock", name_of(target)));
+        loop {
+            let mut file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)?;
+            // SAFETY: flock on a descriptor this function owns; no memory is passed.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::WouldBlock {
+                    return Err(e);
+                }
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    holder.trim().to_string(),
+                ));
+            }
+            // The holder before us may have removed the file between our open and our lock:
+            // then the lock is on a file nobody else sees, and we try again.
+            let same = std::fs::metadata(&path)
+                .is_ok_and(|m| file.metadata().is_ok_and(|f| f.ino() == m.ino()));
+            if same {
+                file.set_len(0)?;
+                write!(file, "{}", std::process::id())?;
+                return Ok(OutputLock { file, path });
+            }
+        }
+    }
+
+    /// Without `flock`, no claim is taken.
+    #[cfg(not(unix))]
+    pub fn acquire(target: &Path) -> io::Result<OutputLock> {
+        let path = parent_dir(target).join(format!(".{}.lock", name_of(target)));
+        Ok(OutputLock {
+            file: File::create(&path)?,
+            path,
+        })
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Removed while still held, so that no other process can lock this file after us
+        // and miss a newer one (the inode check in `acquire`).
+        let _ = std::fs::remove_file(&self.path);
+        let _ = &self.file;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_output_is_claimed_by_one_holder_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("m");
+        let first = OutputLock::acquire(&target).unwrap();
+        // flock locks are per open file: a second open in this process conflicts too.
+        let e = OutputLock::acquire(&target).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(e.to_string(), std::process::id().to_string());
+        drop(first);
+        assert!(!dir.path().join(".m.lock").exists());
+        let again = OutputLock::acquire(&target).unwrap();
+        drop(again);
+    }
 
     #[test]
     fn writes_replaces_and_leaves_no_temporary() {

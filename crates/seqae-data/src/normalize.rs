@@ -144,6 +144,37 @@ impl Normalizer {
         })
     }
 
+    /// Checks stored statistics (a model file's): per-channel shift and scale for `global`
+    /// and `minmax`, none otherwise; finite values; positive scales. The error says what is
+    /// wrong.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let per_channel = matches!(self.kind, Normalization::Global | Normalization::Minmax);
+        let want = if per_channel { self.channels } else { 0 };
+        for (name, values) in [("shift", &self.shift), ("scale", &self.scale)] {
+            if values.len() != want {
+                return Err(format!(
+                    "{} normalisation of {} channels stores {} {name} values, expected {want}",
+                    self.kind,
+                    self.channels,
+                    values.len()
+                ));
+            }
+        }
+        let bad = (0..want).find(|&k| {
+            !(self.shift[k].is_finite() && self.scale[k].is_finite() && self.scale[k] > 0.0)
+        });
+        match bad {
+            Some(k) => Err(format!(
+                "{} normalisation, channel {}: shift {} and scale {} (the scale must be finite and positive)",
+                self.kind,
+                k + 1,
+                self.shift[k],
+                self.scale[k]
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Applies the transform to `set`, returning the normalised copy and the scales used.
     /// The channel count must match the data the normaliser was fitted on.
     pub fn transform(&self, set: &SequenceSet) -> Result<(SequenceSet, Scales)> {
@@ -206,6 +237,26 @@ mod tests {
             .unwrap();
         b.push(&[7.0, 70.0], None, None).unwrap();
         b.finish().unwrap()
+    }
+
+    #[test]
+    fn stored_statistics_are_validated() {
+        let set = data();
+        let n = Normalizer::fit(Normalization::Global, &set).unwrap();
+        assert!(n.validate().is_ok());
+        let mut bad = n.clone();
+        bad.scale[0] = -1.0;
+        assert!(bad.validate().unwrap_err().contains("channel 1"));
+        let mut bad = n.clone();
+        bad.shift.push(0.0);
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .contains("3 shift values, expected 2")
+        );
+        let mut bad = Normalizer::fit(Normalization::Zscore, &set).unwrap();
+        bad.scale.push(1.0);
+        assert!(bad.validate().is_err());
     }
 
     #[test]

@@ -105,11 +105,40 @@ fn ts_variants_parse() {
         "# comment\n@problemName x\n@missing true\n@univariate false\n@dimensions 2\n@equalLength false\n\
          @classLabel true a b\n@data\n1,2,3:4,5,6:a\n\n7,?:8,9:b\n",
     );
-    let set = read(&p).unwrap();
+    // A missing value before the end needs allow_missing, as in every format.
+    let e = read(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("m.ts:11: dimension 1, value 2: missing value before the end"),
+        "{e}"
+    );
+    let allow = ReadOptions {
+        allow_missing: true,
+        ..Default::default()
+    };
+    let set = read_path(&p, &allow).unwrap();
     assert_eq!(set.lengths(), vec![3, 2]);
     assert_eq!(set.sequence(0), &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
     assert!(set.sequence(1)[2].is_nan());
     assert_eq!(set.summary().missing, 1);
+    // Trailing missing steps are padding: they shorten the sequence.
+    let p = write(dir.path(), "pad.ts", "@data\n1,2,NaN\n3,?,?\n4,5,6\n");
+    assert_eq!(read(&p).unwrap().lengths(), vec![2, 1, 3]);
+    // A declared label may contain ':'.
+    let p = write(
+        dir.path(),
+        "colon.ts",
+        "@classLabel true a:b c\n@data\n1,2:a:b\n3,4:c\n5,6:a:b\n",
+    );
+    let set = read(&p).unwrap();
+    assert_eq!((set.channels(), set.class_names().len()), (1, 2));
+    assert_eq!(set.labels().unwrap()[0], "a:b");
+    // Old Mac line endings (CR alone) are lines too.
+    let p = write(
+        dir.path(),
+        "cr.ts",
+        "@classLabel true x y\r@data\r1,2:x\r3,4:y\r",
+    );
+    assert_eq!(read(&p).unwrap().len(), 2);
     // unlabelled, no header details
     let p = write(dir.path(), "u.ts", "@classLabel false\n@data\n1,2\n3,4,5\n");
     let set = read(&p).unwrap();

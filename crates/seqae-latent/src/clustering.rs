@@ -136,6 +136,17 @@ pub fn cluster(
             right: set.len(),
         });
     }
+    // Identical points cannot be told apart: more clusters than distinct points would be
+    // empty (k-means) or arbitrary (spectral).
+    let wanted = opts.k.unwrap_or(2).max(1);
+    let distinct = distinct_rows(points, wanted.max(opts.k_max) + 1);
+    if distinct < wanted && n >= wanted {
+        return Err(LatentError::TooFewDistinct {
+            n_samples: n,
+            distinct,
+            k: opts.k,
+        });
+    }
     let method = opts.method;
     let n_init = opts.n_init.unwrap_or(method.default_n_init());
     if n_init == 0 {
@@ -161,7 +172,7 @@ pub fn cluster(
                     ),
                 });
             }
-            let hi = opts.k_max.min(n.saturating_sub(1));
+            let hi = opts.k_max.min(n.saturating_sub(1)).min(distinct);
             if hi < 2 {
                 return Err(LatentError::TooFewSamples {
                     needed: 3,
@@ -257,6 +268,19 @@ pub fn cluster(
         centres,
         notes,
     })
+}
+
+/// The number of distinct rows of `m`, counted up to `cap` (bit patterns compared, so the
+/// count stops early on varied data).
+fn distinct_rows(m: &Matrix, cap: usize) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for row in m.iter_rows() {
+        seen.insert(row.iter().map(|v| v.to_bits()).collect::<Vec<u32>>());
+        if seen.len() >= cap {
+            break;
+        }
+    }
+    seen.len()
 }
 
 /// The mean of the rows of each cluster (`k x d`; a cluster without rows gets zeros).
@@ -370,6 +394,19 @@ mod tests {
             let c = cluster(None, Some(&tiny), &opts(Method::Auto, Some(k), None)).unwrap();
             assert!(c.views.is_empty() && c.labels.len() == n, "{n}");
         }
+        // Identical points: one line saying so, not an empty cluster or a silhouette error.
+        let same = Matrix::new(vec![0.5; 42 * 3], 42, 3).unwrap();
+        for k in [None, Some(2)] {
+            let e = cluster(Some(&same), None, &opts(Method::KMeans, k, None)).unwrap_err();
+            assert!(e.to_string().contains("all 42 rows are identical"), "{e}");
+        }
+        let mut two = vec![0.5; 42 * 3];
+        two[..3].fill(1.0);
+        let two = Matrix::new(two, 42, 3).unwrap();
+        let e = cluster(Some(&two), None, &opts(Method::Spectral, Some(3), None)).unwrap_err();
+        assert!(e.to_string().contains("only 2 distinct"), "{e}");
+        let c = cluster(Some(&two), None, &opts(Method::KMeans, None, None)).unwrap();
+        assert_eq!((c.k, c.k_scores.len()), (2, 1));
         // Embeddings and sequences must match.
         assert!(cluster(Some(&m), Some(&set), &opts(Method::Auto, Some(2), None)).is_err());
     }

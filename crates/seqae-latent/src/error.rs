@@ -25,6 +25,16 @@ pub enum LatentError {
         /// Points available.
         n_samples: usize,
     },
+    /// Fewer distinct points than clusters (identical embeddings, say).
+    #[error("{}", too_few_distinct(*n_samples, *distinct, *k))]
+    TooFewDistinct {
+        /// Points given.
+        n_samples: usize,
+        /// Distinct points among them (counted up to k).
+        distinct: usize,
+        /// Clusters requested (`None`: k to be chosen, which needs 2).
+        k: Option<usize>,
+    },
     /// PCA asked for more components than `min(rows, cols)`.
     #[error(
         "n_components = {requested} is larger than min(n_samples, n_features) = {max} for a {rows} x {cols} matrix"
@@ -99,6 +109,32 @@ pub enum LatentError {
         /// Why it is invalid.
         reason: String,
     },
+}
+
+impl LatentError {
+    /// Whether the error is about the points or sequences given (too few, too alike) rather
+    /// than a parameter: front ends then name the data's file.
+    pub fn is_about_the_data(&self) -> bool {
+        matches!(
+            self,
+            LatentError::TooFewDistinct { .. }
+                | LatentError::TooManyClusters { .. }
+                | LatentError::TooFewSamples { .. }
+                | LatentError::Empty { .. }
+        )
+    }
+}
+
+fn too_few_distinct(n: usize, distinct: usize, k: Option<usize>) -> String {
+    if distinct <= 1 {
+        return format!("all {n} rows are identical: there is nothing to cluster");
+    }
+    match k {
+        Some(k) => format!(
+            "the {n} rows hold only {distinct} distinct values, fewer than the {k} clusters asked for"
+        ),
+        None => format!("the {n} rows hold only {distinct} distinct values"),
+    }
 }
 
 /// Shorthand for `Result<T, LatentError>`.

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use crate::autoencoder::AutoEncoder;
 use crate::config::{ModelConfig, TrainConfig};
 use crate::error::{ModelError, Result};
-use crate::file::{ModelFile, load_weights, read_config, read_history, write_json};
+use crate::file::{
+    HISTORY_FILE, ModelFile, load_weights, read_config, read_history, save_record, write_json,
+};
 use crate::history::History;
 use crate::model::SeqAe;
 
@@ -86,16 +88,18 @@ pub(crate) fn write(
     best: Option<&AutoEncoder>,
 ) -> Result<()> {
     snapshot.save_with(dir, publish, |staged| {
-        write_json(&staged.join(TRAINING_FILE), state)?;
-        let path = staged.join(OPTIMIZER_FILE);
-        optim.save(&path).map_err(|e| weights_error(&path, e))?;
-        if let Some(best) = best {
-            let path = staged.join(BEST_FILE);
-            best.clone()
-                .save_file(&path)
-                .map_err(|e| weights_error(&path, e))?;
-        }
-        Ok::<(), ModelError>(())
+        let write_all = || {
+            write_json(&staged.join(TRAINING_FILE), state)?;
+            save_record(optim.into_bytes(), &staged.join(OPTIMIZER_FILE))?;
+            if let Some(best) = best {
+                save_record(
+                    best.clone().into_record().into_bytes(),
+                    &staged.join(BEST_FILE),
+                )?;
+            }
+            Ok::<(), ModelError>(())
+        };
+        write_all().map_err(|e| e.unstaged(staged, dir))
     })
 }
 
@@ -162,6 +166,26 @@ pub(crate) fn read(
         history: read_history(dir)?,
         best,
     }))
+}
+
+/// Refuses a checkpoint whose progress cannot be this run's: an epoch past the run's
+/// `epochs`, or a history of another length than the epochs finished (an edited file).
+pub(crate) fn check_progress(dir: &Path, r: &Resumed, epochs: usize) -> Result<()> {
+    let recorded = r.history.train_loss.len();
+    let problem = if r.state.epoch > epochs {
+        format!("past the run's last epoch ({epochs})")
+    } else if recorded != r.state.epoch {
+        format!("but {HISTORY_FILE} records {recorded} epochs")
+    } else {
+        return Ok(());
+    };
+    Err(ModelError::NotAModel {
+        path: dir.into(),
+        reason: format!(
+            "{TRAINING_FILE} says epoch {} {problem}: the checkpoint was edited or is damaged; start over with --force",
+            r.state.epoch
+        ),
+    })
 }
 
 fn weights_error(path: &Path, e: impl std::fmt::Display) -> ModelError {

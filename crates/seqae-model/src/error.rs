@@ -1,5 +1,5 @@
 //! [`ModelError`]: every failure of the crate, each with a one-line message.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Result of the crate's fallible operations.
 pub type Result<T> = std::result::Result<T, ModelError>;
@@ -55,6 +55,15 @@ pub enum ModelError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Writing a model file failed (a full disk, a read-only folder): the path is where the
+    /// file was to appear, never a temporary name.
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        /// The file or directory being written.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The weights could not be written or read back.
     #[error("{path}: cannot read or write the weights: {message}")]
     Weights {
@@ -87,6 +96,28 @@ impl ModelError {
         ModelError::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    pub(crate) fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ModelError::Write {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// This error with a path inside the staging folder `staged` moved to the same place
+    /// under `target`, where the file was to appear.
+    pub(crate) fn unstaged(self, staged: &Path, target: &Path) -> Self {
+        match self {
+            ModelError::Write { path, source } => {
+                let path = match path.strip_prefix(staged) {
+                    Ok(rest) => target.join(rest),
+                    Err(_) => path,
+                };
+                ModelError::Write { path, source }
+            }
+            other => other,
         }
     }
 

@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::Path;
 
+use crate::params::Hyperparameters;
 use burn::module::Module;
 use burn::store::ModuleRecord;
 use seqae_data::Normalizer;
@@ -56,6 +57,10 @@ pub struct ModelFile {
     /// built from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_sha256: Option<String>,
+    /// The settings the model was fitted with, as the user gave them (absent in models fitted
+    /// without them and in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hyperparameters: Option<Hyperparameters>,
 }
 
 /// The most bytes a `config.json` may have (a real one has a few kilobytes).
@@ -111,24 +116,23 @@ impl SeqAe {
             }
             .into());
         }
-        let staged = StagedDir::new(dir).map_err(|e| ModelError::io(dir, e))?;
-        self.write_into(staged.path())?;
+        let staged = StagedDir::new(dir).map_err(|e| ModelError::write(dir, e))?;
+        self.write_into(staged.path())
+            .map_err(|e| e.unstaged(staged.path(), dir))?;
         extras(staged.path())?;
-        staged
-            .publish(publish)
-            .map_err(|e| ModelError::io(dir, e))?;
+        staged.publish(publish).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                ModelError::io(dir, e)
+            } else {
+                ModelError::write(dir, e)
+            }
+        })?;
         Ok(())
     }
 
     fn write_into(&self, tmp: &Path) -> Result<()> {
         let weights = tmp.join(WEIGHTS_FILE);
-        self.net
-            .clone()
-            .save_file(&weights)
-            .map_err(|e| ModelError::Weights {
-                path: weights.clone(),
-                message: e.to_string(),
-            })?;
+        save_record(self.net.clone().into_record().into_bytes(), &weights)?;
         let file = ModelFile {
             format: FORMAT.into(),
             format_version: FORMAT_VERSION,
@@ -140,6 +144,7 @@ impl SeqAe {
             weights: WEIGHTS_FILE.into(),
             weights_sha256: Some(sha256_of(&weights)?),
             config_sha256: None,
+            hyperparameters: self.hyperparameters.clone(),
         };
         let file = ModelFile {
             config_sha256: Some(file.digest()),
@@ -160,6 +165,12 @@ impl SeqAe {
             path: dir.into(),
             reason: e.to_string(),
         })?;
+        file.normalizer
+            .validate()
+            .map_err(|reason| ModelError::NotAModel {
+                path: dir.into(),
+                reason: format!("{CONFIG_FILE}: {reason}"),
+            })?;
         if file.normalizer.channels != file.channels {
             return Err(ModelError::NotAModel {
                 path: dir.into(),
@@ -184,6 +195,7 @@ impl SeqAe {
         )?;
         model.net = load_weights(model.net, dir, &file)?;
         model.history = read_history(dir)?;
+        model.hyperparameters = file.hyperparameters.clone();
         Ok(model)
     }
 }
@@ -346,11 +358,24 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Writes the bytes of a burnpack record (weights or optimiser state) to `path`, synced: the
+/// record is encoded in memory so that a failed write reports the I/O error itself.
+pub(crate) fn save_record(
+    bytes: std::result::Result<burn::tensor::Bytes, burn::store::RecordError>,
+    path: &Path,
+) -> Result<()> {
+    let bytes = bytes.map_err(|e| ModelError::Weights {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    seqae_data::atomic::write_bytes(path, &bytes).map_err(|e| ModelError::write(path, e))
+}
+
 /// Writes `value` as pretty JSON with a final newline (synced to disk).
 pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let mut json = serde_json::to_string_pretty(value).expect("model metadata serialises");
     json.push('\n');
-    seqae_data::atomic::write_bytes(path, json.as_bytes()).map_err(|e| ModelError::io(path, e))
+    seqae_data::atomic::write_bytes(path, json.as_bytes()).map_err(|e| ModelError::write(path, e))
 }
 
 /// The training history of a model directory (empty when it has none).

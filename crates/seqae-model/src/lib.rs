@@ -32,6 +32,7 @@ pub mod loss;
 pub mod memory;
 pub mod model;
 pub mod objective;
+pub mod params;
 pub mod tensor;
 pub mod train;
 
@@ -46,5 +47,6 @@ pub use history::{BatchReport, Divergence, EpochReport, History};
 pub use layer::{LayerOutput, RecurrentLayer};
 pub use model::SeqAe;
 pub use objective::{Contrast, Objective};
+pub use params::{Hyperparameters, Spelling};
 pub use seqae_simd::Isa;
 pub use train::{Checkpointing, Fitted, Trainer};

@@ -13,6 +13,7 @@ use crate::error::{ModelError, Result};
 use crate::fused::RunOptions;
 use crate::history::History;
 use crate::loss::per_sequence_sse;
+use crate::params::Hyperparameters;
 use crate::tensor::to_vec;
 
 /// Sequences per inference batch.
@@ -28,6 +29,7 @@ pub struct SeqAe {
     pub(crate) run: RunOptions,
     pub(crate) net: AutoEncoder,
     pub(crate) history: History,
+    pub(crate) hyperparameters: Option<Hyperparameters>,
 }
 
 impl SeqAe {
@@ -67,6 +69,7 @@ impl SeqAe {
             run: RunOptions::default(),
             net,
             history: History::default(),
+            hyperparameters: None,
         })
     }
 
@@ -118,6 +121,12 @@ impl SeqAe {
     /// How the model was fitted (empty for an untrained model).
     pub fn history(&self) -> &History {
         &self.history
+    }
+
+    /// The settings the model was fitted with, as the user gave them (`None` for a model
+    /// not fitted through [`Hyperparameters`], or written before they were stored).
+    pub fn hyperparameters(&self) -> Option<&Hyperparameters> {
+        self.hyperparameters.as_ref()
     }
 
     /// The network's weights.

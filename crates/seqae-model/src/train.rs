@@ -26,6 +26,7 @@ use crate::history::{BatchReport, Divergence, EpochReport, History};
 use crate::loss::masked_mse;
 use crate::model::{SeqAe, errors};
 use crate::objective::{Objective, nt_xent};
+use crate::params::Hyperparameters;
 use crate::tensor::scalar;
 
 /// Salt of the validation split's RNG (so that it does not share a stream with the weights).
@@ -78,6 +79,7 @@ pub struct Trainer<'a> {
     on_batch: Callback<'a, BatchReport>,
     stop: Option<Box<dyn FnMut() -> bool + 'a>>,
     checkpoint: Option<Checkpointing>,
+    hyperparameters: Option<Hyperparameters>,
 }
 
 /// Where and how [`Trainer::checkpoint`] writes checkpoints.
@@ -124,7 +126,15 @@ impl<'a> Trainer<'a> {
             on_batch: None,
             stop: None,
             checkpoint: None,
+            hyperparameters: None,
         }
+    }
+
+    /// Records the settings the user gave (from which `model` and `train` came) in the
+    /// fitted model and its file ([`Hyperparameters::trainer`] does this).
+    pub fn hyperparameters(mut self, hp: Hyperparameters) -> Self {
+        self.hyperparameters = Some(hp);
+        self
     }
 
     /// Trains on `backend`.
@@ -183,6 +193,7 @@ impl<'a> Trainer<'a> {
         crate::memory::check_fits(&self.model, set.channels())?;
         let (mut session, mut net) =
             Session::new(set, &self.model, &self.train, self.backend, self.run)?;
+        session.hyperparameters = self.hyperparameters.clone();
         let train = &self.train;
         let epochs = train.epochs_for(session.history.train_size);
         let mut stopping = Stopping::new(train);
@@ -200,6 +211,7 @@ impl<'a> Trainer<'a> {
             let fresh = net.clone();
             match checkpoint::read(&c.dir, &session.model, train, digest, fresh, optim)? {
                 Some(r) => {
+                    checkpoint::check_progress(&c.dir, &r, epochs)?;
                     net = r.net;
                     session.optim = r.optim;
                     session.history = r.history;
@@ -333,6 +345,7 @@ struct Session<'c> {
     /// Batches of the last epoch's plan.
     batches: usize,
     history: History,
+    hyperparameters: Option<Hyperparameters>,
 }
 
 impl<'c> Session<'c> {
@@ -377,6 +390,7 @@ impl<'c> Session<'c> {
                 val_size: val_idx.len(),
                 ..Default::default()
             },
+            hyperparameters: None,
         };
         Ok((session, net))
     }
@@ -550,6 +564,7 @@ impl<'c> Session<'c> {
             run: self.run,
             net: net.valid().to_device(&self.plain),
             history: self.history.clone(),
+            hyperparameters: self.hyperparameters.clone(),
         }
     }
 
@@ -564,6 +579,7 @@ impl<'c> Session<'c> {
                 run: self.run,
                 net: net.valid().to_device(&self.plain),
                 history: self.history,
+                hyperparameters: self.hyperparameters,
             },
             diverged,
             interrupted: None,

@@ -366,6 +366,37 @@ fn loading_refuses_other_channels_versions_and_non_models() {
 }
 
 #[test]
+fn stored_normalisation_statistics_are_checked_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = ModelConfig {
+        patch: Patch::Size(1),
+        ..small(Cell::Gru)
+    };
+    for (shift, scale, needle) in [
+        (vec![0.0], vec![-1.0], "channel 1: shift 0 and scale -1"),
+        (
+            vec![0.0, 1.0],
+            vec![1.0, 1.0],
+            "stores 2 shift values, expected 1",
+        ),
+    ] {
+        let normalizer = seqae_data::Normalizer {
+            kind: Normalization::Global,
+            channels: 1,
+            shift,
+            scale,
+        };
+        let path = dir.path().join(needle.len().to_string());
+        SeqAe::new(&model, 1, normalizer, Backend::Flex, 0)
+            .unwrap()
+            .save(&path)
+            .unwrap();
+        let err = SeqAe::load(&path, Backend::Flex).unwrap_err();
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+}
+
+#[test]
 fn divergence_stops_with_an_error_and_keeps_the_last_good_weights() {
     let set = two_families(32, 5);
     let train = TrainConfig {

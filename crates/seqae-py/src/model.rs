@@ -8,9 +8,7 @@ use numpy::IntoPyArray;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use seqae_model::{
-    Backend, DecoderInput, EpochReport, Fitted, ModelConfig, SeqAe, TrainConfig, Trainer,
-};
+use seqae_model::{Backend, DecoderInput, EpochReport, Fitted, Hyperparameters, SeqAe, Spelling};
 
 use crate::{convert, errors, params, pool};
 
@@ -106,7 +104,7 @@ fn progress(r: &EpochReport) -> String {
 /// and is returned.
 fn fit_detached(
     py: Python<'_>,
-    configs: (ModelConfig, TrainConfig, Backend),
+    hp: Hyperparameters,
     set: &seqae_data::SequenceSet,
     verbose: u32,
     n_threads: Option<usize>,
@@ -119,9 +117,9 @@ fn fit_detached(
             let stop = &stop;
             let worker = s.spawn(move || {
                 pool::run(n_threads, move || {
-                    let (model, train, backend) = configs;
-                    let mut trainer = Trainer::new(model, train)
-                        .backend(backend)
+                    let mut trainer = hp
+                        .trainer(Spelling::Keyword)
+                        .map_err(errors::model)?
                         .stop_when(|| stop.load(Ordering::Relaxed));
                     if verbose > 0 {
                         trainer = trainer.on_epoch(move |r| {
@@ -184,10 +182,10 @@ impl Model {
         verbose: u32,
         n_threads: Option<i64>,
     ) -> PyResult<(Model, Option<String>, Option<usize>)> {
-        let configs = params::configs(params)?;
+        let hp = params::checked(params)?;
         let n_threads = pool::check(n_threads)?;
         let set = convert::to_set(x, allow_missing)?;
-        let (fitted, interrupt) = fit_detached(py, configs, &set, verbose, n_threads);
+        let (fitted, interrupt) = fit_detached(py, hp, &set, verbose, n_threads);
         let stopped = match (&fitted, interrupt) {
             // The last finished epoch's model goes back with the news of the stop.
             (Ok(f), _) if f.interrupted.is_some_and(|e| e > 0) => f.interrupted,
@@ -397,9 +395,14 @@ impl Model {
         self.inner.num_params()
     }
 
-    /// The architecture under the estimator's parameter names (patch: the fitted size).
+    /// The settings the model was fitted with, under the estimator's parameter names; for a
+    /// model file without them (an older one), its architecture (patch: the fitted size) and
+    /// normalisation.
     #[getter]
     fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        if let Some(hp) = self.inner.hyperparameters() {
+            return params::to_dict(py, hp);
+        }
         let c = self.inner.config();
         let d = PyDict::new(py);
         d.set_item("cell", c.cell.name())?;
@@ -410,8 +413,8 @@ impl Model {
         d.set_item("dropout", c.dropout)?;
         d.set_item("decoder_input", c.decoder_input.name())?;
         let ratio = match c.decoder_input {
-            DecoderInput::TeacherForcing { ratio } => ratio,
-            _ => DecoderInput::DEFAULT_TEACHER_RATIO,
+            DecoderInput::TeacherForcing { ratio } => Some(ratio),
+            _ => None,
         };
         d.set_item("teacher_ratio", ratio)?;
         d.set_item("same_order", !c.reverse_target)?;

@@ -1,51 +1,44 @@
-//! The estimator's hyperparameters: the library's defaults, and the mapping of the keyword
-//! arguments to [`ModelConfig`] and [`TrainConfig`], done as `seqae train` maps its flags
-//! (`crates/seqae-cli/src/commands/mod.rs`, `ModelArgs::configs`).
+//! The estimator's hyperparameters: the library's [`Hyperparameters`] under their own names
+//! (those of `seqae train`'s flags), read from and written to the estimator's parameter dict.
+//! The defaults, the mapping to the model's configs and its checks are the library's, shared
+//! with the command line.
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyString};
-use seqae_data::Normalization;
-use seqae_model::{
-    Backend, Cell, Contrast, DecoderInput, ModelConfig, Objective, Patch, Plateau, Pooling,
-    TrainConfig,
-};
+use seqae_model::{Hyperparameters, Patch, Spelling, TrainConfig};
 
 use crate::errors;
 
-/// The library's defaults under the estimator's parameter names (those of the CLI's flags):
-/// what `seqae train` with no flags does. `epochs` and `min_updates` are `None`: the library's
-/// default epochs with the floor of `library_min_updates` updates.
+/// The library's defaults under the estimator's parameter names: what `seqae train` with no
+/// flags does (`None` where the library's default depends on other settings), and
+/// `library_epochs`/`library_min_updates`, the epochs and update floor `epochs=None` means.
 #[pyfunction]
 pub fn defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-    let m = ModelConfig::default();
+    let d = to_dict(py, &Hyperparameters::default())?;
     let t = TrainConfig::default();
-    let d = PyDict::new(py);
-    d.set_item("cell", m.cell.name())?;
-    d.set_item("hidden", m.hidden)?;
-    d.set_item("latent", m.latent)?;
-    d.set_item("layers", m.layers)?;
-    d.set_item("bidirectional", m.bidirectional)?;
-    d.set_item("dropout", m.dropout)?;
-    d.set_item("patch", m.patch.to_string())?;
-    d.set_item("pooling", m.pooling.name())?;
-    d.set_item("decoder_input", m.decoder_input.name())?;
-    d.set_item("teacher_ratio", DecoderInput::DEFAULT_TEACHER_RATIO)?;
-    d.set_item("same_order", !m.reverse_target)?;
-    d.set_item("epochs", py.None())?;
-    d.set_item("min_updates", py.None())?;
-    d.set_item("batch", t.batch_size)?;
-    d.set_item("lr", t.lr)?;
-    d.set_item("clip", t.clip_norm.unwrap_or(0.0))?;
-    d.set_item("seed", t.seed)?;
-    d.set_item("normalize", t.normalization.name())?;
-    d.set_item("val_fraction", t.val_fraction)?;
-    d.set_item("patience", t.patience)?;
-    d.set_item("plateau", t.plateau.map(|p| p.patience))?;
-    d.set_item("objective", t.objective.name())?;
-    d.set_item("contrast_weight", t.contrast.weight)?;
-    d.set_item("min_crop", t.contrast.min_crop)?;
-    d.set_item("backend", Backend::default().name())?;
     d.set_item("library_epochs", t.epochs)?;
     d.set_item("library_min_updates", t.min_updates)?;
+    Ok(d)
+}
+
+/// `hp` as the estimator's parameters: names as strings, `patch` a number once fitted.
+pub fn to_dict<'py>(py: Python<'py>, hp: &Hyperparameters) -> PyResult<Bound<'py, PyDict>> {
+    let json = serde_json::to_value(hp).map_err(|e| errors::value(e.to_string()))?;
+    let d = PyDict::new(py);
+    for (key, value) in json.as_object().into_iter().flatten() {
+        match value {
+            serde_json::Value::Null => d.set_item(key, py.None())?,
+            serde_json::Value::Bool(b) => d.set_item(key, b)?,
+            serde_json::Value::Number(n) => match n.as_u64() {
+                Some(u) => d.set_item(key, u)?,
+                None => d.set_item(key, n.as_f64())?,
+            },
+            serde_json::Value::String(text) => match (key.as_str(), hp.patch) {
+                ("patch", Patch::Size(n)) => d.set_item(key, n)?,
+                _ => d.set_item(key, text)?,
+            },
+            other => d.set_item(key, other.to_string())?,
+        }
+    }
     Ok(d)
 }
 
@@ -129,63 +122,52 @@ fn patch(params: &Bound<'_, PyDict>) -> PyResult<Patch> {
     )))
 }
 
-/// The model, training settings and backend that `params` (the estimator's `get_params()`)
-/// describe, checked as the CLI checks its flags.
-pub fn configs(params: &Bound<'_, PyDict>) -> PyResult<(ModelConfig, TrainConfig, Backend)> {
-    let decoder_input: DecoderInput = name(params, "decoder_input")?;
-    let model = ModelConfig {
-        cell: name::<Cell>(params, "cell")?,
+/// `key` as a real number, or `None`.
+fn opt_real(params: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<f64>> {
+    if item(params, key)?.is_none() {
+        return Ok(None);
+    }
+    real(params, key).map(Some)
+}
+
+/// The settings that `params` (the estimator's `get_params()`) describe, each converted with
+/// a `TypeError` or `ValueError` naming it; [`Hyperparameters::configs`] checks them.
+pub fn hyperparameters(params: &Bound<'_, PyDict>) -> PyResult<Hyperparameters> {
+    Ok(Hyperparameters {
+        cell: name(params, "cell")?,
         hidden: count(params, "hidden")?,
         latent: count(params, "latent")?,
         layers: count(params, "layers")?,
         bidirectional: flag(params, "bidirectional")?,
         dropout: real(params, "dropout")?,
-        decoder_input: decoder_input.with_ratio(real(params, "teacher_ratio")?),
-        reverse_target: !flag(params, "same_order")?,
         patch: patch(params)?,
-        pooling: name::<Pooling>(params, "pooling")?,
-    };
-    model.validate().map_err(errors::model)?;
-    let defaults = TrainConfig::default();
-    let epochs = opt_count(params, "epochs")?;
-    // As the CLI: `epochs` alone means exactly that many; `min_updates=0` turns the floor off.
-    let min_updates = match (opt_count(params, "min_updates")?, epochs) {
-        (Some(0), _) => None,
-        (Some(n), _) => Some(n),
-        (None, None) => defaults.min_updates,
-        (None, Some(_)) => None,
-    };
-    let clip = real(params, "clip")?;
-    let train = TrainConfig {
-        epochs: epochs.unwrap_or(defaults.epochs),
-        min_updates,
-        batch_size: count(params, "batch")?,
+        pooling: name(params, "pooling")?,
+        decoder_input: name(params, "decoder_input")?,
+        teacher_ratio: opt_real(params, "teacher_ratio")?,
+        same_order: flag(params, "same_order")?,
+        epochs: opt_count(params, "epochs")?,
+        min_updates: opt_count(params, "min_updates")?,
+        batch: count(params, "batch")?,
         lr: real(params, "lr")?,
-        clip_norm: (clip > 0.0).then_some(clip),
+        clip: real(params, "clip")?,
         seed: {
             let v: i64 = typed(params, "seed", "a whole number")?;
             u64::try_from(v).map_err(|_| errors::value(format!("seed = {v}: must be >= 0")))?
         },
+        normalize: name(params, "normalize")?,
         val_fraction: real(params, "val_fraction")?,
         patience: opt_count(params, "patience")?,
-        plateau: opt_count(params, "plateau")?.map(|patience| Plateau {
-            patience,
-            ..Default::default()
-        }),
-        normalization: name::<Normalization>(params, "normalize")?,
-        bucket: defaults.bucket,
-        objective: name::<Objective>(params, "objective")?,
-        contrast: Contrast {
-            weight: real(params, "contrast_weight")?,
-            min_crop: real(params, "min_crop")?,
-            ..defaults.contrast.clone()
-        },
-    };
-    train.validate().map_err(errors::model)?;
-    if !clip.is_finite() || clip < 0.0 {
-        return Err(errors::value(format!(
-            "clip = {clip}: must be 0 (off) or positive"
-        )));
-    }
-    Ok((model, train, name::<Backend>(params, "backend")?))
+        plateau: opt_count(params, "plateau")?,
+        objective: name(params, "objective")?,
+        contrast_weight: opt_real(params, "contrast_weight")?,
+        min_crop: opt_real(params, "min_crop")?,
+        backend: name(params, "backend")?,
+    })
+}
+
+/// [`hyperparameters`], checked by the library as the command line's flags are.
+pub fn checked(params: &Bound<'_, PyDict>) -> PyResult<Hyperparameters> {
+    let hp = hyperparameters(params)?;
+    hp.configs(Spelling::Keyword).map_err(errors::model)?;
+    Ok(hp)
 }

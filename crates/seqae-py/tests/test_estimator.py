@@ -97,13 +97,34 @@ def test_clone_get_set_params(chinatown):
     assert clone(c).get_params() == c.get_params()
 
 
+def test_a_loaded_model_reports_the_parameters_it_was_fitted_with(chinatown, tmp_path):
+    X, _ = chinatown
+    params = {**TINY, "cell": "lstm", "patch": "auto", "min_updates": 3, "lr": 0.002}
+    est = seqae.SeqAE(**params).fit(X)
+    est.save(tmp_path / "m")
+    loaded = seqae.load(tmp_path / "m")
+    assert loaded.get_params() == est.get_params()
+    # A clone of the loaded estimator trains the same model again.
+    again = clone(loaded).fit(X)
+    np.testing.assert_array_equal(again.transform(X), est.transform(X))
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
         (dict(cell="x"), "unknown cell 'x': expected rnn, lstm or gru"),
         (dict(hidden=0), "invalid configuration: hidden size must be at least 1"),
         (dict(hidden=-3), "hidden = -3: must be at least 0"),
-        (dict(dropout=1.5), "invalid configuration: dropout must be in [0, 1), not 1.5"),
+        (dict(dropout=1.5, layers=2), "dropout must be in [0, 1), not 1.5"),
+        (dict(dropout=0.2), "dropout = 0.2: does nothing without layers = 2 or more"),
+        (
+            dict(teacher_ratio=0.3),
+            "teacher_ratio = 0.3: does nothing without decoder_input = teacher-forcing",
+        ),
+        (
+            dict(contrast_weight=2.0),
+            "contrast_weight = 2: does nothing without objective = contrastive",
+        ),
         (dict(patch="big"), "patch must be auto or a whole number"),
         (dict(pooling="sum"), "unknown pooling 'sum'"),
         (dict(normalize="l2"), "unknown normalisation 'l2'"),

@@ -9,6 +9,7 @@ use crate::table::Table;
 use seqae_data::SequenceSet;
 use seqae_latent::{ClusterOptions, Clustering, Matrix, Method, metrics};
 use seqae_model::Backend;
+use std::path::Path;
 
 /// The most restarts `--n-init` takes.
 const MAX_N_INIT: usize = 1000;
@@ -38,7 +39,7 @@ pub fn run(args: &ClusterArgs) -> CliResult<()> {
         n_init: args.n_init,
         seed: args.seed,
     };
-    let c = run_clustering(points.as_ref(), set.as_ref(), &opts)?;
+    let c = run_clustering(&args.input, points.as_ref(), set.as_ref(), &opts)?;
     for (k, s) in &c.k_scores {
         say!("k = {k:>3}  silhouette {s:.4}");
     }
@@ -109,13 +110,21 @@ fn inputs(args: &ClusterArgs) -> CliResult<(Option<Table>, Option<SequenceSet>)>
     }
 }
 
-/// [`seqae_latent::cluster`], its notes printed and its errors the user's.
+/// [`seqae_latent::cluster`] of the data read from `source`, its notes printed and its
+/// errors the user's (naming `source` when they are about the data).
 pub fn run_clustering(
+    source: &Path,
     latent: Option<&Matrix>,
     raw: Option<&SequenceSet>,
     opts: &ClusterOptions,
 ) -> CliResult<Clustering> {
-    let c = seqae_latent::cluster(latent, raw, opts).map_err(self::latent)?;
+    let c = seqae_latent::cluster(latent, raw, opts).map_err(|e| {
+        if e.is_about_the_data() {
+            CliError::Input(format!("{}: {e}", source.display()))
+        } else {
+            self::latent(e)
+        }
+    })?;
     for note in &c.notes {
         eprintln!("note: {note}");
     }

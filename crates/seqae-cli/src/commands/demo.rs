@@ -10,7 +10,6 @@ use crate::error::{CliError, CliResult};
 use crate::table::Table;
 use seqae_data::atomic::{Publish, StagedDir, write_bytes};
 use seqae_latent::{ClusterOptions, Pca, SelectK, metrics};
-use seqae_model::Trainer;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -33,8 +32,8 @@ const BUILT_IN_NAME: &str = "BasicMotions (built in)";
 /// The built-in dataset, train and test merged.
 fn built_in_data() -> CliResult<seqae_data::SequenceSet> {
     let [(train_name, train), (test_name, test)] = BUILT_IN;
-    let train = seqae_data::read::ts::parse(Path::new(train_name), train)?;
-    let test = seqae_data::read::ts::parse(Path::new(test_name), test)?;
+    let train = seqae_data::read::ts::parse(Path::new(train_name), train, &Default::default())?;
+    let test = seqae_data::read::ts::parse(Path::new(test_name), test, &Default::default())?;
     Ok(train.concat(test)?)
 }
 
@@ -58,11 +57,19 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
         Some(path) => (path.clone(), DataArgs::plain(path).read()?),
         None => (PathBuf::from(BUILT_IN_NAME), built_in_data()?),
     };
+    if set.len() < 3 {
+        return Err(CliError::Input(format!(
+            "{}: {} sequence(s): the demo chooses k by comparing 2 or more clusters, which takes at least 3 sequences",
+            data_path.display(),
+            set.len()
+        )));
+    }
     crate::output::check_parent(out)?;
     // Removed on drop, so a failed run leaves nothing behind.
     let staged = StagedDir::new(out)
-        .map_err(|e| CliError::Input(format!("{}: cannot create: {e}", out.display())))?;
-    build_report(args, &data_path, &set, staged.path())?;
+        .map_err(|e| CliError::Failed(format!("{}: cannot write: {e}", out.display())))?;
+    build_report(args, &data_path, &set, staged.path())
+        .map_err(|e| e.unstaged(staged.path(), out))?;
     staged
         .publish(Publish::forced(args.force))
         .map_err(|e| crate::output::publish_error(out, e))?;
@@ -88,7 +95,7 @@ fn build_report(
         s.labels
     );
     let (model_cfg, train_cfg, backend) = args.model.configs()?;
-    let trainer = Trainer::new(model_cfg.clone(), train_cfg.clone()).backend(backend);
+    let trainer = args.model.trainer(train_cfg.seed)?;
     let fitted = converged(fit_with_progress(set, trainer, args.model.quiet)?)?;
     let train_seconds = start.elapsed().as_secs_f64();
     let model_dir = dir.join("model");
@@ -111,7 +118,7 @@ fn build_report(
         seed: train_cfg.seed,
         ..ClusterOptions::default()
     };
-    let clustering = run_clustering(Some(&m), Some(set), &opts)?;
+    let clustering = run_clustering(data_path, Some(&m), Some(set), &opts)?;
     let clusters = Table {
         columns: vec!["cluster".into()],
         ..Table::new(

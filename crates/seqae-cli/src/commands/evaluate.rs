@@ -7,7 +7,6 @@ use crate::commands::cluster::{latent, run_clustering};
 use crate::commands::{converged, fit_with_progress};
 use crate::error::{CliError, CliResult};
 use seqae_latent::{ClusterOptions, KMeans, KShape, View, metrics};
-use seqae_model::Trainer;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -43,16 +42,12 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
     if args.seeds == 0 {
         return Err(CliError::Input("--seeds must be at least 1".into()));
     }
-    let (model_cfg, train_cfg, backend) = args.model.configs()?;
+    let (model_cfg, train_cfg, _) = args.model.configs()?;
     let mut per_seed = Vec::new();
     for s in 0..args.seeds as u64 {
         let seed = train_cfg.seed + s;
         let start = Instant::now();
-        let train = seqae_model::TrainConfig {
-            seed,
-            ..train_cfg.clone()
-        };
-        let trainer = Trainer::new(model_cfg.clone(), train).backend(backend);
+        let trainer = args.model.trainer(seed)?;
         let fitted = converged(fit_with_progress(
             &set,
             trainer,
@@ -65,7 +60,7 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             seed,
             ..ClusterOptions::default()
         };
-        let clustering = run_clustering(Some(&m), Some(&set), &opts)?;
+        let clustering = run_clustering(&args.data.path, Some(&m), Some(&set), &opts)?;
         let clusters = clustering.labels;
         let score = SeedScore {
             seed,

@@ -17,7 +17,8 @@ use crate::table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
 use seqae_data::SequenceSet;
 use seqae_model::{
-    Backend, Checkpointing, Fitted, ModelConfig, ModelError, Plateau, SeqAe, TrainConfig, Trainer,
+    Backend, Checkpointing, Fitted, Hyperparameters, ModelConfig, ModelError, SeqAe, Spelling,
+    TrainConfig, Trainer,
 };
 use std::path::Path;
 
@@ -60,73 +61,62 @@ fn start_pool(threads: usize) -> CliResult<()> {
 impl From<ModelError> for CliError {
     fn from(e: ModelError) -> Self {
         match e {
-            ModelError::Tensor(_) => CliError::Failed(e.to_string()),
+            ModelError::Tensor(_) | ModelError::Write { .. } => CliError::Failed(e.to_string()),
             other => CliError::Input(other.to_string()),
         }
     }
 }
 
 impl ModelArgs {
-    /// The model architecture, training settings and backend these flags describe.
-    pub fn configs(&self) -> CliResult<(ModelConfig, TrainConfig, Backend)> {
-        let model = ModelConfig {
+    /// The settings these flags give, under the library's names.
+    pub fn hyperparameters(&self) -> Hyperparameters {
+        Hyperparameters {
             cell: self.cell,
             hidden: self.hidden,
             latent: self.latent,
             layers: self.layers,
             bidirectional: self.bidirectional,
             dropout: self.dropout,
-            decoder_input: self.decoder_input.with_ratio(self.teacher_ratio),
-            reverse_target: !self.same_order,
             patch: self.patch,
             pooling: self.pooling,
-        };
-        model.validate()?;
-        let defaults = TrainConfig::default();
-        // --epochs alone means exactly that many; --min-updates 0 turns the floor off.
-        let min_updates = match (self.min_updates, self.epochs) {
-            (Some(0), _) => None,
-            (Some(n), _) => Some(n),
-            (None, None) => defaults.min_updates,
-            (None, Some(_)) => None,
-        };
-        let train = TrainConfig {
-            epochs: self.epochs.unwrap_or(defaults.epochs),
-            min_updates,
-            batch_size: self.batch,
+            decoder_input: self.decoder_input,
+            teacher_ratio: self.teacher_ratio,
+            same_order: self.same_order,
+            epochs: self.epochs,
+            min_updates: self.min_updates,
+            batch: self.batch,
             lr: self.lr,
-            clip_norm: (self.clip > 0.0).then_some(self.clip),
+            clip: self.clip,
             seed: self.seed,
+            normalize: self.normalize,
             val_fraction: self.val_fraction,
             patience: self.patience,
-            plateau: self.plateau.map(|patience| Plateau {
-                patience,
-                ..Default::default()
-            }),
-            normalization: self.normalize,
-            bucket: defaults.bucket,
+            plateau: self.plateau,
             objective: self.objective,
-            contrast: seqae_model::Contrast {
-                weight: self.contrast_weight,
-                min_crop: self.min_crop,
-                ..defaults.contrast.clone()
-            },
-        };
-        train.validate()?;
-        if !self.clip.is_finite() || self.clip < 0.0 {
-            return Err(CliError::Input(format!(
-                "--clip {}: must be 0 (off) or positive",
-                self.clip
-            )));
+            contrast_weight: self.contrast_weight,
+            min_crop: self.min_crop,
+            backend: self.backend,
         }
-        Ok((model, train, self.backend))
+    }
+
+    /// The model architecture, training settings and backend these flags describe.
+    pub fn configs(&self) -> CliResult<(ModelConfig, TrainConfig, Backend)> {
+        Ok(self.hyperparameters().configs(Spelling::Flag)?)
+    }
+
+    /// A trainer for these flags with the seed `seed`.
+    pub fn trainer(&self, seed: u64) -> CliResult<Trainer<'static>> {
+        let hp = Hyperparameters {
+            seed,
+            ..self.hyperparameters()
+        };
+        Ok(hp.trainer(Spelling::Flag)?)
     }
 
     /// Trains on `set` with these flags, drawing a progress bar unless `--quiet`, with
     /// checkpoints as `checkpoint` says.
     pub fn fit(&self, set: &SequenceSet, checkpoint: Option<Checkpointing>) -> CliResult<Fitted> {
-        let (model, train, backend) = self.configs()?;
-        let mut trainer = Trainer::new(model, train).backend(backend);
+        let mut trainer = self.trainer(self.seed)?;
         if let Some(c) = checkpoint {
             trainer = trainer.checkpoint(c);
         }

@@ -12,7 +12,10 @@ use seqae_plot as plot;
 use std::path::Path;
 
 fn plot_err(e: plot::PlotError) -> CliError {
-    CliError::Input(e.to_string())
+    match e {
+        plot::PlotError::Io { .. } => CliError::Failed(e.to_string()),
+        other => CliError::Input(other.to_string()),
+    }
 }
 
 /// Runs the command.
@@ -35,7 +38,7 @@ pub fn run(args: &PlotArgs) -> CliResult<()> {
                         k: k.fixed(),
                         ..Default::default()
                     };
-                    run_clustering(Some(&matrix(&table)?), None, &opts)?.labels
+                    run_clustering(embeddings, Some(&matrix(&table)?), None, &opts)?.labels
                 }
             };
             latent_chart(&out.out, &table, &assign)?;

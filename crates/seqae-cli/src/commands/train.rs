@@ -2,7 +2,7 @@
 use crate::args::TrainArgs;
 use crate::commands::plot::loss_chart;
 use crate::error::{CliError, CliResult};
-use seqae_data::atomic::Publish;
+use seqae_data::atomic::{OutputLock, Publish};
 use seqae_model::{Checkpointing, Fitted};
 use std::path::Path;
 
@@ -14,6 +14,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     } else {
         check_model_dir(&args.out, args.force)?;
     }
+    let _claim = claim(&args.out)?;
     let every = std::time::Duration::try_from_secs_f64(args.checkpoint_secs).map_err(|_| {
         CliError::Input(format!(
             "--checkpoint-secs {}: must be 0 or a positive number of seconds",
@@ -68,6 +69,21 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     Ok(())
 }
 
+/// Claims `dir` for this run, so that a second `seqae train` into it (a second `--resume` of
+/// one checkpoint, say) is refused instead of training beside this one.
+fn claim(dir: &Path) -> CliResult<OutputLock> {
+    OutputLock::acquire(dir).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::WouldBlock {
+            CliError::Input(format!(
+                "{}: another seqae process (pid {e}) is training into it; wait for it to end",
+                dir.display()
+            ))
+        } else {
+            CliError::Failed(format!("{}: cannot write: {e}", dir.display()))
+        }
+    })
+}
+
 /// Saves the fitted model with its loss curve (`loss.png`) into `dir`, both or neither: over
 /// an existing model only with `force` (keeping the other files there), never over a folder
 /// that appeared while training ran.
@@ -76,7 +92,7 @@ pub fn save_model(fitted: &Fitted, dir: &Path, force: bool) -> CliResult<()> {
     fitted
         .model
         .save_with(dir, Publish::forced(force), |staged| {
-            loss_chart(&staged.join("loss.png"), history)
+            loss_chart(&staged.join("loss.png"), history).map_err(|e| e.unstaged(staged, dir))
         })
 }
 

@@ -142,6 +142,27 @@ fn has_text(cells: &[String], skip: &[usize]) -> bool {
         .any(|(j, c)| !skip.contains(&j) && is_text(c))
 }
 
+/// Refuses one column in two roles (label and id, say): the second role would be silently
+/// lost.
+fn distinct_roles(path: &Path, table: &Table, roles: &[(&str, Option<usize>)]) -> Result<()> {
+    for (i, (a, col_a)) in roles.iter().enumerate() {
+        for (b, col_b) in &roles[i + 1..] {
+            if let (Some(x), Some(y)) = (col_a, col_b)
+                && x == y
+            {
+                return Err(DataError::file(
+                    path,
+                    format!(
+                        "the {a} and {b} columns are the same column ({}): give each its own",
+                        table.field_name(*x)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads a wide CSV: each row is one univariate sequence (empty or `NaN` cells at the end make
 /// it shorter), with optional label and id columns.
 pub fn read_wide(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
@@ -157,6 +178,7 @@ pub fn read_wide(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
     let table = load(path, options, |row| has_text(row, &skip))?;
     let label_col = table.label_column(path, options)?;
     let id_col = table.column(path, options.id_column.as_ref(), &["id"], "id")?;
+    distinct_roles(path, &table, &[("label", label_col), ("id", id_col)])?;
     let value_cols: Vec<usize> = (0..table.rows[0].1.len())
         .filter(|j| Some(*j) != label_col && Some(*j) != id_col)
         .collect();
@@ -219,12 +241,15 @@ pub fn read_long(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
         )?
         .unwrap_or(1);
     let label_col = table.label_column(path, options)?;
-    if id_col == time_col {
-        return Err(DataError::file(
-            path,
-            "the id and time columns are the same column",
-        ));
-    }
+    distinct_roles(
+        path,
+        &table,
+        &[
+            ("id", Some(id_col)),
+            ("time", Some(time_col)),
+            ("label", label_col),
+        ],
+    )?;
     let channel_cols: Vec<usize> = (0..width)
         .filter(|j| *j != id_col && *j != time_col && Some(*j) != label_col)
         .collect();

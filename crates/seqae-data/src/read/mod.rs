@@ -125,7 +125,7 @@ pub fn read_file(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
         }
     };
     match format {
-        Format::Ts => ts::read(path),
+        Format::Ts => ts::read(path, options),
         Format::Tsv => tsv::read(path, options),
         Format::Csv => csv::read_wide(path, options),
         Format::CsvLong => csv::read_long(path, options),
@@ -316,7 +316,7 @@ pub fn read_text(path: &Path) -> Result<String> {
         0
     };
     bytes.drain(..start);
-    String::from_utf8(bytes).map_err(|e| {
+    let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let text = e.as_bytes();
         let line = 1 + text[..at].iter().filter(|b| **b == b'\n').count();
@@ -326,7 +326,19 @@ pub fn read_text(path: &Path) -> Result<String> {
             None,
             "not UTF-8 text: a binary file, or another text encoding",
         )
-    })
+    })?;
+    Ok(unix_line_endings(text))
+}
+
+/// `text` with old Mac line endings (a lone CR) turned into LF, so that every reader sees
+/// lines; CRLF is left alone (`str::lines` handles it).
+fn unix_line_endings(text: String) -> String {
+    let b = text.as_bytes();
+    let lone_cr = (0..b.len()).any(|i| b[i] == b'\r' && b.get(i + 1) != Some(&b'\n'));
+    if !lone_cr {
+        return text;
+    }
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// Parses one value cell: a number, or (`?`, `NaN`, empty) as a missing value (`NaN`).

@@ -19,6 +19,38 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
     Ok(set.expect("an opened array holds at least one sequence"))
 }
 
+/// The shape the header of the `.npy` file `path` declares.
+pub fn shape(path: &Path) -> Result<Vec<u64>> {
+    Ok(open_header(path)?.0.shape().to_vec())
+}
+
+/// Opens `path` and parses its `.npy` header.
+fn open_header(path: &Path) -> Result<(npyz::NpyFile<BufReader<File>>, std::fs::Metadata)> {
+    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| DataError::io(path, e))?;
+    if meta.is_file() && meta.len() == 0 {
+        return Err(DataError::file(path, "empty file"));
+    }
+    let npy = npyz::NpyFile::new(BufReader::new(file))
+        .map_err(|e| DataError::file(path, format!("not a readable .npy file: {e}")))?;
+    Ok((npy, meta))
+}
+
+/// Where the data of the `.npy` file `path` starts: after the magic string, the version, the
+/// header's length (2 bytes in version 1, 4 in versions 2 and 3) and the header.
+fn data_offset(path: &Path) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut prefix = [0u8; 12];
+    File::open(path)?.read_exact(&mut prefix)?;
+    Ok(if prefix[6] == 1 {
+        10 + u64::from(u16::from_le_bytes([prefix[8], prefix[9]]))
+    } else {
+        12 + u64::from(u32::from_le_bytes([
+            prefix[8], prefix[9], prefix[10], prefix[11],
+        ]))
+    })
+}
+
 /// The values of an array, in file order or (Fortran order) decoded whole.
 enum Values {
     F32(npyz::NpyReader<f32, BufReader<File>>),
@@ -46,13 +78,7 @@ pub struct Stream {
 impl Stream {
     /// Opens `path` and checks its header: dtype, dimensions, and a shape that fits the file.
     pub fn open(path: &Path, options: &ReadOptions) -> Result<Stream> {
-        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
-        let meta = file.metadata().map_err(|e| DataError::io(path, e))?;
-        if meta.is_file() && meta.len() == 0 {
-            return Err(DataError::file(path, "empty file"));
-        }
-        let npy = npyz::NpyFile::new(BufReader::new(file))
-            .map_err(|e| DataError::file(path, format!("not a readable .npy file: {e}")))?;
+        let (npy, meta) = open_header(path)?;
         let shape: Vec<u64> = npy.shape().to_vec();
         let dtype = match npy.dtype() {
             npyz::DType::Plain(t) => t.to_string(),
@@ -99,6 +125,18 @@ impl Stream {
                     meta.len()
                 ),
             ));
+        }
+        if meta.is_file() {
+            let offset = data_offset(path).map_err(|e| DataError::io(path, e))?;
+            let extra = meta.len().saturating_sub(offset + count * item);
+            if extra > 0 {
+                return Err(DataError::file(
+                    path,
+                    format!(
+                        "{extra} bytes after the data of shape {shape:?}: the file is not one array (truncated header, or something appended)"
+                    ),
+                ));
+            }
         }
         if n == 0 {
             return Err(DataError::file(path, "no sequences (n = 0)"));

@@ -1,7 +1,9 @@
 //! The sktime/aeon `.ts` format: `@` header lines, then `@data` and one sequence per line,
 //! dimensions separated by `:`, values by `,`, the class label last, `?` for a missing value.
-//! Lines starting with `#` or `%` are comments.
-use super::parse_value;
+//! Lines starting with `#` or `%` are comments. Trailing all-missing steps are padding and
+//! shorten the sequence; missing values before the end need [`ReadOptions::allow_missing`]
+//! (and are refused when the header says `@missing false`).
+use super::{ReadOptions, parse_value, trim_padding};
 use crate::error::{DataError, Result};
 use crate::sequence::{SequenceSet, SequenceSetBuilder};
 use std::path::Path;
@@ -33,13 +35,13 @@ const KEYWORDS: [&str; 10] = [
 ];
 
 /// Reads a `.ts` file.
-pub fn read(path: &Path) -> Result<SequenceSet> {
+pub fn read(path: &Path, options: &ReadOptions) -> Result<SequenceSet> {
     let text = super::read_text(path)?;
-    parse(path, &text)
+    parse(path, &text, options)
 }
 
 /// Parses `.ts` text; `path` only names the source in errors.
-pub fn parse(path: &Path, text: &str) -> Result<SequenceSet> {
+pub fn parse(path: &Path, text: &str, options: &ReadOptions) -> Result<SequenceSet> {
     if text.trim().is_empty() {
         return Err(DataError::file(path, "empty file"));
     }
@@ -126,26 +128,28 @@ pub fn parse(path: &Path, text: &str) -> Result<SequenceSet> {
     };
     let labelled = header.class_labels.is_some();
     let declared = header.class_labels.clone().unwrap_or_default();
-    let allow_missing = header.missing.unwrap_or(true);
+    let missing_declared = header.missing.unwrap_or(true);
     let mut builder: Option<SequenceSetBuilder> = None;
     let mut equal_len: Option<(usize, usize)> = None; // (length, line where first seen)
     for (no, line) in lines {
         if line.is_empty() || line.starts_with('#') || line.starts_with('%') {
             continue;
         }
-        let mut parts: Vec<&str> = line.split(':').collect();
-        let label = if labelled || header.target {
-            if parts.len() < 2 {
-                return Err(err(
-                    no,
-                    None,
-                    "expected values followed by ':' and a class label".into(),
-                ));
+        let (body, label) = if labelled || header.target {
+            match split_label(line, &declared) {
+                Some((body, label)) => (body, Some(label.trim().to_string())),
+                None => {
+                    return Err(err(
+                        no,
+                        None,
+                        "expected values followed by ':' and a class label".into(),
+                    ));
+                }
             }
-            Some(parts.pop().expect("checked length").trim().to_string())
         } else {
-            None
+            (line, None)
         };
+        let parts: Vec<&str> = body.split(':').collect();
         let dims = parts.len();
         if let Some(d) = dims_declared
             && d != dims
@@ -180,7 +184,7 @@ pub fn parse(path: &Path, text: &str) -> Result<SequenceSet> {
             for (j, cell) in part.split(',').enumerate() {
                 let field = || Some(format!("dimension {}, value {}", d + 1, j + 1));
                 let v = parse_value(cell).map_err(|m| err(no, field(), m))?;
-                if v.is_nan() && !allow_missing {
+                if v.is_nan() && !missing_declared {
                     return Err(err(
                         no,
                         field(),
@@ -231,11 +235,26 @@ pub fn parse(path: &Path, text: &str) -> Result<SequenceSet> {
                 values[t * dims + d] = *v;
             }
         }
-        if values.iter().all(|v| v.is_nan()) {
+        trim_padding(&mut values, dims);
+        if values.is_empty() {
             return Err(err(
                 no,
                 None,
                 "every value is missing: a sequence needs at least one".into(),
+            ));
+        }
+        if !options.allow_missing
+            && let Some(i) = values.iter().position(|v| v.is_nan())
+        {
+            return Err(err(
+                no,
+                Some(format!(
+                    "dimension {}, value {}",
+                    i % dims + 1,
+                    i / dims + 1
+                )),
+                "missing value before the end of the sequence (pass --allow-missing to keep it)"
+                    .into(),
             ));
         }
         let label = if labelled { label } else { None };
@@ -259,4 +278,22 @@ pub fn parse(path: &Path, text: &str) -> Result<SequenceSet> {
         Some(b) => b.finish().map_err(|e| DataError::file(path, e.to_string())),
         None => Err(DataError::file(path, "no sequences after @data")),
     }
+}
+/// Splits a labelled data line into its values and its class label: the label is the text
+/// after the last `:`, or, when that is not a declared label, the longest declared label the
+/// line ends with after a `:` (labels may contain `:`). `None` without any `:`.
+fn split_label<'a>(line: &'a str, declared: &[String]) -> Option<(&'a str, &'a str)> {
+    let (body, last) = line.rsplit_once(':')?;
+    if declared.is_empty() || declared.iter().any(|d| d == last.trim()) {
+        return Some((body, last));
+    }
+    declared
+        .iter()
+        .filter(|d| d.contains(':'))
+        .filter_map(|d| {
+            let body = line.strip_suffix(d.as_str())?.strip_suffix(':')?;
+            Some((body, &line[body.len() + 1..]))
+        })
+        .max_by_key(|(_, label)| label.len())
+        .or(Some((body, last)))
 }

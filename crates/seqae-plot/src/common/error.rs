@@ -67,7 +67,7 @@ pub enum PlotError {
         height: u32,
     },
     /// Writing the file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot write: {source}", path.display())]
     Io {
         /// The file being written.
         path: PathBuf,

@@ -396,11 +396,15 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
 def load(path, *, backend="flex", n_threads=None):
     """The fitted :class:`SeqAE` of a model directory (from ``seqae train`` or ``save``).
 
-    The architecture comes from the model; training parameters keep their defaults.
+    Its parameters are those the model was fitted with (stored in the model file), so
+    ``get_params()`` equals the fitted estimator's and a clone refits the same model; a model
+    file written before they were stored gives its architecture, and defaults for the rest.
+    ``backend`` is where the loaded model runs.
     """
     model = _seqae.Model.load(str(path), backend=backend)
     params = {k: v for k, v in model.params.items() if k in _AE_PARAMS}
-    est = SeqAE(**params, backend=backend, n_threads=n_threads)
+    params["backend"] = backend
+    est = SeqAE(**params, n_threads=n_threads)
     est._set_fitted(model)
     est.n_features_in_ = model.channels
     return est

@@ -115,7 +115,7 @@ class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     patch: Union[str, int]
     pooling: str
     decoder_input: str
-    teacher_ratio: float
+    teacher_ratio: float | None
     same_order: bool
     epochs: Optional[int]
     min_updates: Optional[int]
@@ -128,8 +128,8 @@ class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     patience: Optional[int]
     plateau: Optional[int]
     objective: str
-    contrast_weight: float
-    min_crop: float
+    contrast_weight: float | None
+    min_crop: float | None
     backend: str
     n_threads: Optional[int]
     verbose: int
@@ -159,7 +159,7 @@ class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         patch: Union[str, int] = ...,
         pooling: str = ...,
         decoder_input: str = ...,
-        teacher_ratio: float = ...,
+        teacher_ratio: float | None = ...,
         same_order: bool = ...,
         epochs: Optional[int] = None,
         min_updates: Optional[int] = None,
@@ -172,8 +172,8 @@ class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         patience: Optional[int] = None,
         plateau: Optional[int] = None,
         objective: str = ...,
-        contrast_weight: float = ...,
-        min_crop: float = ...,
+        contrast_weight: float | None = ...,
+        min_crop: float | None = ...,
         backend: str = ...,
         n_threads: Optional[int] = None,
         verbose: int = 0,
