@@ -29,6 +29,7 @@ pub mod kshape;
 mod linalg;
 pub mod metrics;
 pub mod pca;
+#[doc(hidden)]
 pub mod peak;
 pub mod sbd;
 pub mod select_k;

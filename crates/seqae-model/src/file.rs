@@ -390,9 +390,3 @@ pub fn read_history(dir: &Path) -> Result<History> {
         Err(e) => Err(ModelError::io(&path, e)),
     }
 }
-
-/// Rebuilds the network of `file` with fresh weights, for tools that inspect parameter names.
-pub fn network_for(file: &ModelFile, backend: Backend) -> AutoEncoder {
-    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
-    AutoEncoder::init(&file.model, file.channels, &mut rng, &backend.device())
-}

@@ -14,34 +14,39 @@
 //! fitted.model.save("model")?;
 //! # Ok(()) }
 //! ```
-pub mod autoencoder;
-pub mod backend;
+mod autoencoder;
+mod backend;
+#[doc(hidden)]
 pub mod batch;
-pub mod cell;
-pub mod checkpoint;
-pub mod config;
-pub mod decoder;
-pub mod encoder;
-pub mod error;
-pub mod file;
+mod cell;
+mod checkpoint;
+mod config;
+mod decoder;
+mod encoder;
+mod error;
+mod file;
+#[doc(hidden)]
 pub mod fused;
 mod grads;
-pub mod history;
-pub mod layer;
+mod history;
+mod layer;
+#[doc(hidden)]
 pub mod loss;
-pub mod memory;
-pub mod model;
-pub mod objective;
-pub mod params;
+mod memory;
+mod model;
+mod objective;
+mod params;
+#[doc(hidden)]
 pub mod tensor;
-pub mod train;
+mod train;
 
 pub use autoencoder::AutoEncoder;
 pub use backend::Backend;
 pub use cell::{CellWeights, State};
 pub use config::{Cell, DecoderInput, ModelConfig, Patch, Plateau, Pooling, TrainConfig};
 pub use error::{ModelError, Result};
-pub use file::{FORMAT_VERSION, ModelFile, read_config, read_history};
+pub use checkpoint::{BEST_FILE, OPTIMIZER_FILE, TRAINING_FILE};
+pub use file::{CONFIG_FILE, FORMAT_VERSION, HISTORY_FILE, ModelFile, WEIGHTS_FILE, read_config, read_history};
 pub use fused::{Kernel, RunOptions};
 pub use history::{BatchReport, Divergence, EpochReport, History};
 pub use layer::{LayerOutput, RecurrentLayer};

@@ -98,12 +98,12 @@ pub fn save_model(fitted: &Fitted, dir: &Path, force: bool) -> CliResult<()> {
 
 /// Whether `dir` holds a checkpoint (this run's: the final model replaces it).
 fn has_checkpoint(dir: &Path) -> bool {
-    dir.join(seqae_model::checkpoint::TRAINING_FILE).is_file()
+    dir.join(seqae_model::TRAINING_FILE).is_file()
 }
 
 /// The epoch of the checkpoint in `dir`, if it holds one.
 fn checkpoint_epoch(dir: &Path) -> Option<u64> {
-    let text = std::fs::read_to_string(dir.join(seqae_model::checkpoint::TRAINING_FILE)).ok()?;
+    let text = std::fs::read_to_string(dir.join(seqae_model::TRAINING_FILE)).ok()?;
     let state: serde_json::Value = serde_json::from_str(&text).ok()?;
     state["epoch"].as_u64()
 }
