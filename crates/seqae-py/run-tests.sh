@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 # build log means the features drifted apart (see crates/seqae-py/Cargo.toml) and fails CI.
 python3 -m venv target/py-ci
 target/py-ci/bin/python -m pip install -q --upgrade pip
-if ! target/py-ci/bin/python -m pip install -v ./crates/seqae-py numpy scikit-learn pytest "dask[distributed]" > target/py-ci/install.log 2>&1; then
+if ! target/py-ci/bin/python -m pip install -v ./crates/seqae-py numpy scikit-learn pytest "dask[distributed]" pandas matplotlib mypy > target/py-ci/install.log 2>&1; then
     tail -n 40 target/py-ci/install.log
     exit 1
 fi
@@ -17,3 +17,6 @@ if grep -E "Compiling burn" target/py-ci/install.log; then
     exit 1
 fi
 target/py-ci/bin/python -m pytest crates/seqae-py/tests -q
+# The stubs match the installed package (run outside the source tree, so that the installed
+# package is the one imported).
+(cd target/py-ci && bin/python -m mypy.stubtest seqae --mypy-config-file ../../crates/seqae-py/mypy.ini)

@@ -144,6 +144,18 @@ impl Normalizer {
         })
     }
 
+    /// Maps step-major normalised `values` back with the stored per-channel statistics
+    /// (`global`, `minmax`); values of `zscore` and `none` are left as they are.
+    pub fn invert_stored(&self, values: &mut [f32]) {
+        if self.shift.is_empty() {
+            return;
+        }
+        let c = self.channels;
+        for (k, v) in values.iter_mut().enumerate() {
+            *v = *v * self.scale[k % c] + self.shift[k % c];
+        }
+    }
+
     /// Checks stored statistics (a model file's): per-channel shift and scale for `global`
     /// and `minmax`, none otherwise; finite values; positive scales. The error says what is
     /// wrong.

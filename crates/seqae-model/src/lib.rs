@@ -43,15 +43,17 @@ mod train;
 pub use autoencoder::AutoEncoder;
 pub use backend::Backend;
 pub use cell::{CellWeights, State};
+pub use checkpoint::{BEST_FILE, OPTIMIZER_FILE, TRAINING_FILE};
 pub use config::{Cell, DecoderInput, ModelConfig, Patch, Plateau, Pooling, TrainConfig};
 pub use error::{ModelError, Result};
-pub use checkpoint::{BEST_FILE, OPTIMIZER_FILE, TRAINING_FILE};
-pub use file::{CONFIG_FILE, FORMAT_VERSION, HISTORY_FILE, ModelFile, WEIGHTS_FILE, read_config, read_history};
+pub use file::{
+    CONFIG_FILE, FORMAT_VERSION, HISTORY_FILE, ModelFile, WEIGHTS_FILE, read_config, read_history,
+};
 pub use fused::{Kernel, RunOptions};
 pub use history::{BatchReport, Divergence, EpochReport, History};
 pub use layer::{LayerOutput, RecurrentLayer};
 pub use model::SeqAe;
 pub use objective::{Contrast, Objective};
-pub use params::{Hyperparameters, Spelling};
+pub use params::{DESCRIPTIONS, Hyperparameters, Spelling};
 pub use seqae_simd::Isa;
 pub use train::{Checkpointing, Fitted, Trainer};

@@ -3,18 +3,19 @@ use burn::module::Module;
 use burn::tensor::Device;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use seqae_data::{Matrix, Normalizer, SequenceSet};
+use seqae_data::{Matrix, Normalizer, SequenceSet, SequenceSetBuilder};
 
 use crate::autoencoder::AutoEncoder;
 use crate::backend::Backend;
 use crate::batch::{DeviceBatch, source_step};
-use crate::config::{ModelConfig, Patch};
+use crate::config::{DecoderInput, ModelConfig, Patch};
+use crate::decoder::Feed;
 use crate::error::{ModelError, Result};
 use crate::fused::RunOptions;
 use crate::history::History;
 use crate::loss::per_sequence_sse;
 use crate::params::Hyperparameters;
-use crate::tensor::to_vec;
+use crate::tensor::{tensor, to_vec};
 
 /// Sequences per inference batch.
 pub const INFERENCE_BATCH: usize = 256;
@@ -208,6 +209,63 @@ impl SeqAe {
             Ok(())
         })?;
         Ok(out)
+    }
+
+    /// The sequences of `length` steps that the decoder writes from latent vectors `z`
+    /// (`n x latent`, as [`embed`](Self::embed) gives them): cluster centres as sequences,
+    /// say. In the original units for `global` and `minmax` normalisation; for `zscore`
+    /// (whose shift and scale belong to each input sequence) and `none`, in normalised units.
+    pub fn decode(&self, z: &Matrix, length: usize) -> Result<SequenceSet> {
+        if z.cols() != self.latent_dim() {
+            return Err(ModelError::config(format!(
+                "the latent vectors have {} values, but the model's have {}",
+                z.cols(),
+                self.latent_dim()
+            )));
+        }
+        if length == 0 {
+            return Err(ModelError::config(
+                "a decoded sequence needs at least one step",
+            ));
+        }
+        let (c, p) = (self.channels, self.config.patch_size());
+        let steps = length.div_ceil(p);
+        let feed = match self.config.decoder_input {
+            DecoderInput::Unconditioned => Feed::Zeros,
+            DecoderInput::Latent => Feed::Latent,
+            DecoderInput::TeacherForcing { .. } | DecoderInput::FreeRunning => Feed::Free,
+        };
+        let device = self.device();
+        let mut builder = SequenceSetBuilder::new(c);
+        let mut seq = vec![0.0f32; length * c];
+        for first in (0..z.rows()).step_by(INFERENCE_BATCH) {
+            let rows: Vec<usize> = (first..z.rows().min(first + INFERENCE_BATCH)).collect();
+            crate::memory::check_inference_fits(&self.config, c, rows.len(), length)?;
+            let values = z.select_rows(&rows).into_vec();
+            let zt = tensor(values, [rows.len(), z.cols()], &device);
+            let y = to_vec(
+                self.net
+                    .decoder
+                    .forward_stacked(zt, steps, feed, self.run, None),
+            )?;
+            for (row, &i) in rows.iter().enumerate() {
+                for t in 0..steps {
+                    let s = source_step(t, steps, self.config.reverse_target);
+                    let (start, end) = (s * p * c, ((s + 1) * p).min(length) * c);
+                    let at = (row * steps + t) * p * c;
+                    seq[start..end].copy_from_slice(&y[at..at + end - start]);
+                }
+                self.normalizer.invert_stored(&mut seq);
+                if seq.iter().any(|v| !v.is_finite()) {
+                    return Err(ModelError::NonFinite {
+                        what: "decoded sequence",
+                        index: i,
+                    });
+                }
+                builder.push(&seq, None, None)?;
+            }
+        }
+        Ok(builder.finish()?)
     }
 
     /// Per-sequence reconstruction error (the anomaly score): the mean squared error over the

@@ -110,6 +110,125 @@ impl Default for Hyperparameters {
     }
 }
 
+/// Each setting's name, the values it takes (as Python writes them) and what it does: the
+/// source of the Python estimators' parameter documentation (`params::tests` checks that it
+/// covers every field of [`Hyperparameters`], in order).
+pub const DESCRIPTIONS: [(&str, &str, &str); 25] = [
+    (
+        "cell",
+        "{\"rnn\", \"lstm\", \"gru\"}",
+        "Recurrent cell (rnn: the vanilla tanh cell).",
+    ),
+    ("hidden", "int", "Hidden units per layer (and direction)."),
+    (
+        "latent",
+        "int",
+        "Size of the latent vector (the embedding).",
+    ),
+    (
+        "layers",
+        "int",
+        "Stacked recurrent layers in the encoder and the decoder.",
+    ),
+    (
+        "bidirectional",
+        "bool",
+        "Read each sequence in both directions in the encoder.",
+    ),
+    (
+        "dropout",
+        "float",
+        "Dropout between stacked layers while training, in [0, 1); needs layers >= 2.",
+    ),
+    (
+        "patch",
+        "\"auto\" or int",
+        "Time steps read as one recurrent step: \"auto\" leaves at most 32 recurrent steps for the longest training sequence; 1 reads every step.",
+    ),
+    (
+        "pooling",
+        "{\"mean\", \"last\", \"max\", \"last-mean\"}",
+        "How the encoder's states become the latent vector.",
+    ),
+    (
+        "decoder_input",
+        "{\"unconditioned\", \"latent\", \"teacher-forcing\", \"free-running\"}",
+        "What the decoder receives at each step: nothing (the latent vector alone carries the sequence), the latent vector again, the previous true value (teacher forcing) or its own previous output.",
+    ),
+    (
+        "teacher_ratio",
+        "float or None",
+        "With decoder_input=\"teacher-forcing\": the probability of feeding the true previous value (None: 0.5).",
+    ),
+    (
+        "same_order",
+        "bool",
+        "Reconstruct in the input's order instead of reversed.",
+    ),
+    (
+        "epochs",
+        "int or None",
+        "Passes over the data. None: the library's 100, and more on small data so that training makes at least min_updates updates; an int: exactly that many.",
+    ),
+    (
+        "min_updates",
+        "int or None",
+        "Train at least this many batches (0: no floor). None: the library's 2000 unless epochs is given.",
+    ),
+    ("batch", "int", "Sequences per batch."),
+    ("lr", "float", "Adam's learning rate."),
+    (
+        "clip",
+        "float",
+        "Clip the global gradient norm to this (0: off).",
+    ),
+    (
+        "seed",
+        "int",
+        "Seed of the weights, the shuffling and every random draw: the same seed gives the same model as `seqae train --seed`.",
+    ),
+    (
+        "normalize",
+        "{\"global\", \"zscore\", \"minmax\", \"none\"}",
+        "Normalisation fitted on the training data and stored in the model (global: per channel over the training set).",
+    ),
+    (
+        "val_fraction",
+        "float",
+        "Fraction of the sequences held out for validation (0: none).",
+    ),
+    (
+        "patience",
+        "int or None",
+        "Stop after this many epochs without improvement, keeping the best weights.",
+    ),
+    (
+        "plateau",
+        "int or None",
+        "Halve the learning rate after this many epochs without improvement.",
+    ),
+    (
+        "objective",
+        "{\"reconstruction\", \"contrastive\"}",
+        "What training minimises: reconstruction alone, or with a contrastive term on augmented views.",
+    ),
+    (
+        "contrast_weight",
+        "float or None",
+        "With objective=\"contrastive\": the weight of the contrastive term (None: the library's).",
+    ),
+    (
+        "min_crop",
+        "float or None",
+        "With objective=\"contrastive\": the shortest crop of a view, as a fraction of the sequence (None: the library's).",
+    ),
+    (
+        "backend",
+        "{\"flex\", \"ndarray\"}",
+        "The burn backend that computes.",
+    ),
+];
+
 /// How a front end spells a parameter in messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Spelling {
@@ -320,6 +439,31 @@ mod tests {
             model.decoder_input,
             DecoderInput::TeacherForcing { ratio: 0.3 }
         );
+    }
+
+    #[test]
+    fn every_setting_is_described_in_order() {
+        let json = serde_json::to_value(Hyperparameters::default()).unwrap();
+        let names: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let described: Vec<&str> = DESCRIPTIONS.iter().map(|d| d.0).collect();
+        let mut sorted = described.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted, "serde_json sorts keys: compare as sets");
+        let order = [
+            "cell",
+            "hidden",
+            "latent",
+            "layers",
+            "bidirectional",
+            "dropout",
+            "patch",
+        ];
+        assert_eq!(&described[..order.len()], order);
     }
 
     #[test]

@@ -701,3 +701,39 @@ fn defaults_are_documented() {
     );
     assert_eq!(t.objective, seqae_model::Objective::Reconstruction);
 }
+
+#[test]
+fn decoding_the_embeddings_gives_the_reconstructions() {
+    // An unconditioned decoder sees only the latent vector, so decoding a sequence's embedding
+    // for its length is its reconstruction.
+    let set = two_families(24, 3);
+    for cell in [Cell::Gru, Cell::Lstm] {
+        let model = ModelConfig {
+            patch: Patch::Size(3),
+            decoder_input: DecoderInput::Unconditioned,
+            ..small(cell)
+        };
+        let train = TrainConfig {
+            normalization: Normalization::Global,
+            ..quick(2)
+        };
+        let fitted = fit(&set, &model, &train, Backend::Flex);
+        let z = fitted.model.embed(&set).unwrap();
+        let rebuilt = fitted.model.reconstruct(&set).unwrap();
+        for i in 0..set.len() {
+            let decoded = fitted
+                .model
+                .decode(&z.select_rows(&[i]), set.length(i))
+                .unwrap();
+            assert_eq!(decoded.length(0), set.length(i));
+            for (a, b) in decoded.sequence(0).iter().zip(rebuilt.sequence(i)) {
+                assert!(
+                    (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                    "{cell:?} {i}: {a} vs {b}"
+                );
+            }
+        }
+        let wrong = seqae_data::Matrix::new(vec![0.0; 3], 1, 3).unwrap();
+        assert!(fitted.model.decode(&wrong, 10).is_err());
+    }
+}

@@ -34,6 +34,7 @@ fn _seqae(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<model::Model>()?;
     m.add_function(wrap_pyfunction!(params::defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(params::descriptions, m)?)?;
     m.add_function(wrap_pyfunction!(read::read, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::kshape, m)?)?;

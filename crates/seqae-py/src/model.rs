@@ -10,6 +10,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use seqae_model::{Backend, DecoderInput, EpochReport, Fitted, Hyperparameters, SeqAe, Spelling};
 
+use seqae_data::atomic::Publish;
+
 use crate::{convert, errors, params, pool};
 
 /// How often a fit without the GIL looks for Ctrl-C (and prints progress).
@@ -262,6 +264,31 @@ impl Model {
         convert::set_out(py, &out, pad_to)
     }
 
+    /// The sequences of `length` steps the decoder writes from the latent vectors `z`
+    /// (float32, n x latent): a float32 array (n, channels, length), in the original units
+    /// for "global" and "minmax" normalisation, normalised units otherwise.
+    #[pyo3(signature = (z, length, n_threads = None))]
+    fn decode<'py>(
+        &self,
+        py: Python<'py>,
+        z: numpy::PyReadonlyArray2<'py, f32>,
+        length: usize,
+        n_threads: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let n_threads = pool::check(n_threads)?;
+        let view = z.as_array();
+        let (rows, cols) = view.dim();
+        let m = seqae_latent::Matrix::new(view.iter().copied().collect(), rows, cols)
+            .map_err(errors::data)?;
+        let model = &self.inner;
+        let out = py.detach(|| {
+            pool::run(n_threads, || {
+                model.decode(&m, length).map_err(errors::model)
+            })
+        })?;
+        convert::set_out(py, &out, Some(length))
+    }
+
     /// The reconstruction error of every sequence (mean squared error over its observed
     /// values, normalised units): a float32 array (n,).
     #[pyo3(signature = (x, allow_missing = false, n_threads = None))]
@@ -283,11 +310,54 @@ impl Model {
         Ok(e.into_pyarray(py).into_any())
     }
 
-    /// Writes the model directory `path` (the CLI's format: `seqae embed` reads it). A
-    /// directory that holds a model is replaced; one with other files is refused.
-    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+    /// Writes the model directory `path` (the CLI's format: `seqae embed` reads it), with
+    /// `extras` ({file name: bytes}, plain names) beside the model files, all published
+    /// together. A directory that holds a model is replaced; one with other files is refused.
+    #[pyo3(signature = (path, extras = None))]
+    fn save(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        extras: Option<Vec<(String, Vec<u8>)>>,
+    ) -> PyResult<()> {
+        let extras = extras.unwrap_or_default();
+        if let Some((name, _)) = extras.iter().find(|(name, _)| {
+            let p = std::path::Path::new(name);
+            let own = [
+                seqae_model::CONFIG_FILE,
+                seqae_model::WEIGHTS_FILE,
+                seqae_model::HISTORY_FILE,
+                seqae_model::TRAINING_FILE,
+                seqae_model::OPTIMIZER_FILE,
+                seqae_model::BEST_FILE,
+            ];
+            p.file_name().is_none_or(|f| f != p.as_os_str())
+                || name.starts_with('.')
+                || own.contains(&name.as_str())
+        }) {
+            return Err(errors::value(format!(
+                "{name:?}: an extra file of a model directory needs a plain file name other than the model's own"
+            )));
+        }
         let model = &self.inner;
-        py.detach(|| errors::guard(|| model.save(&path).map_err(errors::model)))
+        py.detach(|| {
+            errors::guard(|| {
+                model
+                    .save_with(&path, Publish::Replace, |staged| {
+                        for (name, bytes) in &extras {
+                            let file = staged.join(name);
+                            seqae_data::atomic::write_bytes(&file, bytes).map_err(|e| {
+                                seqae_model::ModelError::Write {
+                                    path: path.join(name),
+                                    source: e,
+                                }
+                            })?;
+                        }
+                        Ok::<(), seqae_model::ModelError>(())
+                    })
+                    .map_err(errors::model)
+            })
+        })
     }
 
     /// Reads a model directory (written by `seqae train` or `save`) for inference on

@@ -20,6 +20,13 @@ pub fn defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     Ok(d)
 }
 
+/// Each hyperparameter's name, the values it takes and what it does, in the estimators'
+/// order ([`seqae_model::DESCRIPTIONS`]): the source of their documentation.
+#[pyfunction]
+pub fn descriptions() -> Vec<(&'static str, &'static str, &'static str)> {
+    seqae_model::DESCRIPTIONS.to_vec()
+}
+
 /// `hp` as the estimator's parameters: names as strings, `patch` a number once fitted.
 pub fn to_dict<'py>(py: Python<'py>, hp: &Hyperparameters) -> PyResult<Bound<'py, PyDict>> {
     let json = serde_json::to_value(hp).map_err(|e| errors::value(e.to_string()))?;

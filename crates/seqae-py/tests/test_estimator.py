@@ -28,6 +28,7 @@ EXPECTED_SEQAE = {
 }
 EXPECTED_CLUSTERER = {
     "check_n_features_in_after_fitting": LENGTH_FREE,
+    "check_transformer_general": LENGTH_FREE,
 }
 
 

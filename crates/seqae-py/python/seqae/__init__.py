@@ -12,7 +12,8 @@ rebuilds the sequence from it. The estimators follow scikit-learn's conventions:
 
 Data are in aeon's layout: an array ``(n_cases, n_channels, n_timepoints)``, a 2-D array
 ``(n_cases, n_timepoints)`` of univariate sequences, or a list of ``(n_channels, length_i)``
-arrays for sequences of unequal length. Values are cast to float32. Trailing all-NaN time
+arrays for sequences of unequal length; pandas frames: wide (one row per case), aeon's
+pd-multiindex (case, time) and nested_univ. Values are cast to float32. Trailing all-NaN time
 steps are padding that ends a sequence early; other NaNs are missing values, accepted with
 ``allow_missing=True``.
 
@@ -22,7 +23,9 @@ flags), read from the Rust library when this module is imported.
 
 from __future__ import annotations
 
+import json
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -31,14 +34,20 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
     TransformerMixin,
+    clone,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import _seqae
+from . import _layouts, _seqae
 from ._seqae import __version__
 
 __all__ = ["SeqAE", "SeqAEClusterer", "KShape", "read", "load", "__version__"]
+
+
+def __dir__():
+    """The public names (the module's imports and helpers stay out of ``dir(seqae)``)."""
+    return sorted(__all__)
 
 #: The library's defaults under the estimators' parameter names (see :func:`_seqae.defaults`).
 _DEFAULTS = _seqae.defaults()
@@ -73,10 +82,40 @@ _AE_PARAMS = (
     "n_threads",
     "verbose",
     "allow_missing",
+    "random_state",
+    "n_jobs",
 )
 
 #: Parameters that are not the model's or its training's (not passed to the Rust mapping).
-_RUN_PARAMS = ("n_threads", "verbose", "allow_missing")
+_RUN_PARAMS = ("n_threads", "verbose", "allow_missing", "random_state", "n_jobs")
+
+
+def _seed_of(est):
+    """The seed of a fit: ``random_state`` when given (an int, or a draw from a numpy
+    ``RandomState``, as scikit-learn reads it), else ``seed``."""
+    rs = getattr(est, "random_state", None)
+    if rs is None:
+        return est.seed
+    if isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and rs >= 0:
+        return int(rs)
+    if isinstance(rs, np.random.RandomState):
+        return int(rs.randint(np.iinfo(np.int32).max))
+    raise ValueError(
+        f"random_state = {rs!r}: must be None, a whole number >= 0 or a numpy RandomState"
+    )
+
+
+def _threads_of(est):
+    """The threads of a call: ``n_jobs`` when given (-1: every CPU, -2: all but one, as
+    joblib counts), else ``n_threads``."""
+    jobs = getattr(est, "n_jobs", None)
+    if jobs is None:
+        return est.n_threads
+    if not isinstance(jobs, numbers.Integral) or isinstance(jobs, bool) or jobs == 0:
+        raise ValueError(f"n_jobs = {jobs!r}: must be None, -1, or a whole number other than 0")
+    if jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + int(jobs))
+    return int(jobs)
 
 
 def _real_dtype(a, what):
@@ -121,6 +160,7 @@ def _sequences(estimator, X, *, fit):
     In ``fit`` sets ``n_features_in_`` (a 2-D input's columns, otherwise the channels) and,
     for a DataFrame, ``feature_names_in_``.
     """
+    X = _layouts.from_frame(X)
     if isinstance(X, (list, tuple)) and len(X) == 0:
         raise ValueError(
             "Found array with 0 sample(s) (X is an empty list) while a minimum of 1 is required."
@@ -175,6 +215,14 @@ def _sequences(estimator, X, *, fit):
             raise ValueError(
                 f"X has shape {a.shape}: 0 time steps; every sequence needs at least one"
             )
+        if a.shape[1] > a.shape[2]:
+            warnings.warn(
+                f"X has shape (n, C, T) = {a.shape}: more channels (C) than time steps (T); "
+                "seqae reads (n_cases, n_channels, n_timepoints) as aeon does. If your array "
+                "is channels-last (n, T, C) as tslearn's, pass X.transpose(0, 2, 1)",
+                UserWarning,
+                stacklevel=3,
+            )
     else:
         raise ValueError(
             f"X has {a.ndim} dimensions (shape {a.shape}): expected "
@@ -211,16 +259,8 @@ class _SequenceInput:
 
 
 class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """A recurrent sequence autoencoder as a scikit-learn transformer.
-
-    Every parameter is named as the ``seqae train`` flag (in snake_case) and defaults to the
-    library's default, so ``SeqAE().fit(X)`` trains the model ``seqae train`` trains with no
-    flags. See ``help(seqae)`` for the input layout and the stub ``seqae/__init__.pyi`` for
-    each parameter.
-
-    Fitted attributes: ``model_`` (the Rust model), ``n_channels_``, ``n_features_in_``,
-    ``patch_`` (time steps per recurrent step), ``history_`` (per-epoch losses), ``n_epochs_``.
-    """
+    # The docstring (summary, Parameters, Attributes) is built below the class, from the
+    # library's descriptions of its hyperparameters.
 
     def __init__(
         self,
@@ -253,6 +293,8 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         n_threads=None,
         verbose=0,
         allow_missing=False,
+        random_state=None,
+        n_jobs=None,
     ):
         self.cell = cell
         self.hidden = hidden
@@ -282,6 +324,8 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         self.n_threads = n_threads
         self.verbose = verbose
         self.allow_missing = allow_missing
+        self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -292,6 +336,7 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         params = self.get_params(deep=False)
         for name in _RUN_PARAMS:
             params.pop(name)
+        params["seed"] = _seed_of(self)
         return params
 
     def _set_fitted(self, model):
@@ -315,7 +360,7 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
             self._model_params(),
             allow_missing=bool(self.allow_missing),
             verbose=int(self.verbose),
-            n_threads=self.n_threads,
+            n_threads=_threads_of(self),
         )
         if diverged is not None:
             warnings.warn(
@@ -324,6 +369,10 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
                 stacklevel=2,
             )
         self._set_fitted(model)
+        self._input_kind_ = seqs.kind
+        self.n_timepoints_ = (
+            max(shape[-1] for shape in seqs.shapes) if seqs.kind == "list" else seqs.data.shape[2]
+        )
         if stopped is not None:
             raise KeyboardInterrupt(
                 f"training stopped after epoch {stopped}; the estimator keeps that epoch's model"
@@ -338,7 +387,7 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         """The latent vector of each sequence: a float32 array (n_cases, latent)."""
         seqs = self._checked(X)
         return self.model_.embed(
-            seqs.data, allow_missing=bool(self.allow_missing), n_threads=self.n_threads
+            seqs.data, allow_missing=bool(self.allow_missing), n_threads=_threads_of(self)
         )
 
     def reconstruct(self, X):
@@ -353,7 +402,7 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
             seqs.data,
             allow_missing=bool(self.allow_missing),
             pad_to=pad_to,
-            n_threads=self.n_threads,
+            n_threads=_threads_of(self),
         )
         return _with_layout(seqs, out)
 
@@ -361,8 +410,32 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         """The mean squared reconstruction error of each sequence (normalised units)."""
         seqs = self._checked(X)
         return self.model_.errors(
-            seqs.data, allow_missing=bool(self.allow_missing), n_threads=self.n_threads
+            seqs.data, allow_missing=bool(self.allow_missing), n_threads=_threads_of(self)
         )
+
+    def decode(self, Z, length=None):
+        """The sequences the decoder writes from latent vectors ``Z`` (n, latent), in the
+        layout of the training input: (n, length) for a 2-D input, else
+        (n, n_channels, length). ``length`` defaults to the longest training sequence
+        (``n_timepoints_``). Values are in the original units for the "global" and "minmax"
+        normalisations, in normalised units for "zscore" and "none".
+        """
+        check_is_fitted(self, "model_")
+        if length is None:
+            length = getattr(self, "n_timepoints_", None)
+            if length is None:
+                raise ValueError(
+                    "the training length of a loaded model is not known: pass length="
+                )
+        if not isinstance(length, numbers.Integral) or isinstance(length, bool) or length < 1:
+            raise ValueError(f"length = {length!r}: must be a whole number of at least 1")
+        Z = check_array(Z, dtype=np.float32, input_name="Z")
+        out = self.model_.decode(
+            np.ascontiguousarray(Z), int(length), n_threads=_threads_of(self)
+        )
+        if getattr(self, "_input_kind_", None) == "2d" and out.shape[1] == 1:
+            return out[:, 0, :]
+        return out
 
     def score_samples(self, X):
         """The anomaly score as scikit-learn orients it: the negative reconstruction error
@@ -375,7 +448,16 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         A directory that holds a model is replaced; one that holds other files is refused.
         """
         check_is_fitted(self, "model_")
-        self.model_.save(str(path))
+        self.model_.save(str(path), extras=self._extras())
+
+    def _extras(self):
+        """What the model directory keeps of the estimator besides the model: the input's
+        layout and length (for :meth:`decode` after :func:`load`)."""
+        meta = {
+            "input_kind": getattr(self, "_input_kind_", None),
+            "n_timepoints": getattr(self, "n_timepoints_", None),
+        }
+        return [("estimator.json", json.dumps(meta).encode())]
 
     def __getstate__(self):
         # A copy: object.__getstate__ may return the instance's own __dict__.
@@ -407,7 +489,29 @@ def load(path, *, backend="flex", n_threads=None):
     est = SeqAE(**params, n_threads=n_threads)
     est._set_fitted(model)
     est.n_features_in_ = model.channels
-    return est
+    meta = _read_json(path, "estimator.json")
+    if meta is not None:
+        if meta.get("input_kind") is not None:
+            est._input_kind_ = meta["input_kind"]
+        if meta.get("n_timepoints") is not None:
+            est.n_timepoints_ = int(meta["n_timepoints"])
+    clustering = _read_json(path, "clustering.json")
+    if clustering is None:
+        return est
+    return SeqAEClusterer._restored(est, clustering)
+
+
+def _read_json(path, name):
+    """The JSON file ``name`` of the model directory ``path``, or None when absent."""
+    import pathlib
+
+    file = pathlib.Path(path) / name
+    if not file.is_file():
+        return None
+    try:
+        return json.loads(file.read_text())
+    except ValueError as e:
+        raise ValueError(f"{file}: not a seqae file: {e}") from None
 
 
 def read(
@@ -440,27 +544,16 @@ def read(
     return X, (None if y is None else np.asarray(y, dtype=str))
 
 
-class SeqAEClusterer(_SequenceInput, ClusterMixin, BaseEstimator):
-    """The sequence autoencoder, then clustering of the latent vectors.
-
-    ``n_clusters`` is a number or ``"auto"`` (the best mean k-means silhouette over
-    ``2..=k_max``, as ``seqae cluster --k auto``); ``clusterer`` is ``"auto"`` (the
-    default, as ``seqae evaluate``: the best of the latent, raw-value, shape and warping
-    views of the sequences by stability), ``"spectral"``, ``"kmeans"`` or ``"kshape"`` (on
-    the raw sequences). The other parameters are :class:`SeqAE`'s; ``seed`` also seeds the
-    clustering.
-
-    Fitted attributes: ``autoencoder_`` (the fitted :class:`SeqAE`), ``labels_``,
-    ``cluster_centers_`` (the k-means centres, or each cluster's mean latent vector),
-    ``n_clusters_``, ``silhouette_scores_`` ({k: score}, with ``"auto"``), ``inertia_``,
-    ``method_`` (what ran), ``view_`` (the view ``"auto"`` kept, or None),
-    ``n_features_in_``.
-    """
+class SeqAEClusterer(
+    _SequenceInput, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator
+):
+    # The docstring is built below the class, as SeqAE's.
 
     def __init__(
         self,
         n_clusters="auto",
         *,
+        autoencoder=None,
         clusterer="auto",
         k_max=10,
         cell=_DEFAULTS["cell"],
@@ -491,8 +584,11 @@ class SeqAEClusterer(_SequenceInput, ClusterMixin, BaseEstimator):
         n_threads=None,
         verbose=0,
         allow_missing=False,
+        random_state=None,
+        n_jobs=None,
     ):
         self.n_clusters = n_clusters
+        self.autoencoder = autoencoder
         self.clusterer = clusterer
         self.k_max = k_max
         self.cell = cell
@@ -523,6 +619,8 @@ class SeqAEClusterer(_SequenceInput, ClusterMixin, BaseEstimator):
         self.n_threads = n_threads
         self.verbose = verbose
         self.allow_missing = allow_missing
+        self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _k(self):
         k = self.n_clusters
@@ -534,11 +632,38 @@ class SeqAEClusterer(_SequenceInput, ClusterMixin, BaseEstimator):
             f"n_clusters = {k!r}: must be a whole number of at least 1 or 'auto'"
         )
 
+    def _autoencoder(self):
+        """The unfitted autoencoder: a clone of ``autoencoder`` when given (its parameters
+        are then its own: the clusterer's must stay at their defaults), else one built from
+        the clusterer's parameters."""
+        if self.autoencoder is None:
+            return SeqAE(**{name: getattr(self, name) for name in _AE_PARAMS})
+        if not isinstance(self.autoencoder, SeqAE):
+            raise TypeError(
+                f"autoencoder = {type(self.autoencoder).__name__}: must be a seqae.SeqAE"
+            )
+        defaults = SeqAE().get_params()
+        own = ("seed", "random_state", "n_threads", "n_jobs", "verbose", "allow_missing")
+        changed = [
+            name
+            for name in _AE_PARAMS
+            if name not in own and getattr(self, name) != defaults[name]
+        ]
+        if changed:
+            raise ValueError(
+                f"autoencoder= is given, so the autoencoder's parameters are its own; "
+                f"set {', '.join(changed)} on it, not on the clusterer"
+            )
+        return clone(self.autoencoder)
+
     def fit(self, X, y=None):
         """Trains the autoencoder on X (y is ignored), embeds X and clusters the latent
         vectors; returns self."""
         k = self._k()
-        ae = SeqAE(**{name: getattr(self, name) for name in _AE_PARAMS})
+        seed = _seed_of(self)
+        ae = self._autoencoder()
+        if self.autoencoder is None:
+            ae.set_params(seed=seed, random_state=None)
         z = ae.fit_transform(X)
         if k is None and z.shape[0] < 3:
             raise ValueError(
@@ -551,9 +676,9 @@ class SeqAEClusterer(_SequenceInput, ClusterMixin, BaseEstimator):
             n_clusters=k,
             k_max=int(self.k_max),
             method=str(self.clusterer),
-            seed=int(self.seed),
+            seed=int(seed),
             allow_missing=bool(self.allow_missing),
-            n_threads=self.n_threads,
+            n_threads=_threads_of(self),
         )
         for note in found["notes"]:
             warnings.warn(note, stacklevel=2)
@@ -561,17 +686,31 @@ class SeqAEClusterer(_SequenceInput, ClusterMixin, BaseEstimator):
         self.n_features_in_ = ae.n_features_in_
         if hasattr(ae, "feature_names_in_"):
             self.feature_names_in_ = ae.feature_names_in_
-        self.labels_ = found["labels"]
-        self.cluster_centers_ = found["centres"]
-        self.n_clusters_ = found["k"]
-        self.silhouette_scores_ = dict(found["scores"])
-        self.inertia_ = found["inertia"]
-        self.method_ = found["method"]
+        self._set_clustering(found, latent=z)
+        return self
+
+    def _set_clustering(self, found, latent):
+        """The fitted attributes of a clustering ``found`` (the keys of ``_seqae.cluster``'s
+        result, as ``clustering.json`` stores them) of the latent vectors ``latent``."""
+        self.labels_ = np.asarray(found["labels"], dtype=np.int64)
+        self.cluster_centers_ = np.asarray(found["centres"], dtype=np.float32)
+        self.n_clusters_ = int(found["k"])
+        self._n_features_out = self.n_clusters_
+        self.silhouette_scores_ = {int(k): float(v) for k, v in found["scores"]}
+        self.inertia_ = float(found["inertia"])
+        self.method_ = method = found["method"]
         self.view_ = found["view"]
         # predict() reads the nearest training vector's cluster unless the clusters are
         # k-means' (whose centres decide): so predict(X) equals labels_ on the training data.
-        self._train_latent_ = None if self.method_ == "kmeans" else z
-        return self
+        self._train_latent_ = (
+            None
+            if method == "kmeans" or latent is None
+            else np.asarray(latent, dtype=np.float32)
+        )
+        length = getattr(self.autoencoder_, "n_timepoints_", None)
+        self.prototypes_ = (
+            None if length is None else self.autoencoder_.decode(self.cluster_centers_)
+        )
 
     def predict(self, X):
         """The cluster of each sequence (int64, n_cases): that of the nearest training
@@ -581,25 +720,98 @@ class SeqAEClusterer(_SequenceInput, ClusterMixin, BaseEstimator):
         The latent vectors themselves are ``autoencoder_.transform(X)``.
         """
         check_is_fitted(self, "autoencoder_")
-        z = self.autoencoder_.transform(X).astype(np.float64)
+        return self._predict_latent(self.autoencoder_.transform(X))
+
+    def _predict_latent(self, z):
+        """:meth:`predict` of the latent vectors ``z``."""
+        z = np.asarray(z, dtype=np.float64)
         ref = getattr(self, "_train_latent_", None)
         if ref is None:
-            c = np.asarray(self.cluster_centers_, dtype=np.float64)
-            d = (z * z).sum(1)[:, None] - 2.0 * z @ c.T + (c * c).sum(1)[None, :]
-            return d.argmin(axis=1).astype(np.int64)
-        ref = np.asarray(ref, dtype=np.float64)
+            return _squared_distances(z, self.cluster_centers_).argmin(axis=1).astype(np.int64)
         out = np.empty(len(z), dtype=np.int64)
-        sq = (ref * ref).sum(1)
         for start in range(0, len(z), 1024):
-            block = z[start : start + 1024]
-            d = (block * block).sum(1)[:, None] - 2.0 * block @ ref.T + sq[None, :]
-            out[start : start + 1024] = np.asarray(self.labels_)[d.argmin(axis=1)]
+            d = _squared_distances(z[start : start + 1024], ref)
+            out[start : start + 1024] = self.labels_[d.argmin(axis=1)]
         return out
 
-    def save(self, path):
-        """Writes the autoencoder's model directory (the clustering is not saved)."""
+    def transform(self, X):
+        """The Euclidean distance of each sequence's latent vector to each cluster centre
+        (``cluster_centers_``): float64 (n_cases, n_clusters_), as k-means' ``transform``."""
         check_is_fitted(self, "autoencoder_")
-        self.autoencoder_.save(path)
+        z = self.autoencoder_.transform(X).astype(np.float64)
+        return np.sqrt(np.maximum(_squared_distances(z, self.cluster_centers_), 0.0))
+
+    def predict_proba(self, X):
+        """The clusters of :meth:`predict` as probabilities (one 1 a row: the clusters are
+        hard assignments, as aeon reports them for hard clusterers); float64
+        (n_cases, n_clusters_)."""
+        labels = self.predict(X)
+        proba = np.zeros((len(labels), self.n_clusters_), dtype=np.float64)
+        proba[np.arange(len(labels)), labels] = 1.0
+        return proba
+
+    def score(self, X, y=None):
+        """The mean silhouette of :meth:`predict`'s clusters of X in the latent space (on at
+        most 5,000 sequences; 0 when they fall in one cluster): higher is better, so
+        ``GridSearchCV`` works without ``scoring=``. y is ignored."""
+        from sklearn.metrics import silhouette_score
+
+        check_is_fitted(self, "autoencoder_")
+        z = self.autoencoder_.transform(X)
+        labels = self._predict_latent(z)
+        distinct = len(np.unique(labels))
+        if distinct < 2 or distinct >= len(labels):
+            return 0.0
+        n = min(len(labels), 5000)
+        return float(silhouette_score(z, labels, sample_size=n, random_state=0))
+
+    def save(self, path):
+        """Writes the autoencoder's model directory (the CLI's format) with the clustering
+        beside it (``clustering.json``): :func:`seqae.load` gives back this clusterer."""
+        check_is_fitted(self, "autoencoder_")
+        clustering = {
+            "format": "seqae-clustering",
+            "version": 1,
+            "params": {
+                "n_clusters": self.n_clusters,
+                "clusterer": self.clusterer,
+                "k_max": self.k_max,
+                "seed": int(self.seed),
+            },
+            "labels": self.labels_.tolist(),
+            "centres": self.cluster_centers_.tolist(),
+            "k": self.n_clusters_,
+            "scores": sorted(self.silhouette_scores_.items()),
+            "inertia": self.inertia_,
+            "method": self.method_,
+            "view": self.view_,
+            "train_latent": None
+            if self._train_latent_ is None
+            else self._train_latent_.tolist(),
+        }
+        extras = self.autoencoder_._extras()
+        extras.append(("clustering.json", json.dumps(clustering).encode()))
+        self.autoencoder_.model_.save(str(path), extras=extras)
+
+    @classmethod
+    def _restored(cls, ae, clustering):
+        """The fitted clusterer of a loaded autoencoder ``ae`` and its ``clustering.json``."""
+        if clustering.get("format") != "seqae-clustering":
+            raise ValueError("clustering.json: not a seqae clustering")
+        params = {k: v for k, v in ae.get_params().items() if k in _AE_PARAMS}
+        params.update(clustering["params"])
+        est = cls(**params)
+        est.autoencoder_ = ae
+        est.n_features_in_ = ae.n_features_in_
+        est._set_clustering(clustering, latent=clustering.get("train_latent"))
+        return est
+
+
+def _squared_distances(a, b):
+    """Squared Euclidean distances between the rows of ``a`` and of ``b`` (float64)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return (a * a).sum(1)[:, None] - 2.0 * a @ b.T + (b * b).sum(1)[None, :]
 
 
 class KShape(_SequenceInput, ClusterMixin, BaseEstimator):
@@ -619,7 +831,16 @@ class KShape(_SequenceInput, ClusterMixin, BaseEstimator):
     """
 
     def __init__(
-        self, n_clusters=3, *, n_init=3, max_iter=100, seed=0, n_threads=None, allow_missing=False
+        self,
+        n_clusters=3,
+        *,
+        n_init=3,
+        max_iter=100,
+        seed=0,
+        n_threads=None,
+        allow_missing=False,
+        random_state=None,
+        n_jobs=None,
     ):
         self.n_clusters = n_clusters
         self.n_init = n_init
@@ -627,6 +848,8 @@ class KShape(_SequenceInput, ClusterMixin, BaseEstimator):
         self.seed = seed
         self.n_threads = n_threads
         self.allow_missing = allow_missing
+        self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def fit(self, X, y=None):
         """Clusters the sequences X (y is ignored); returns self."""
@@ -636,9 +859,9 @@ class KShape(_SequenceInput, ClusterMixin, BaseEstimator):
             int(self.n_clusters),
             n_init=int(self.n_init),
             max_iter=int(self.max_iter),
-            seed=int(self.seed),
+            seed=int(_seed_of(self)),
             allow_missing=bool(self.allow_missing),
-            n_threads=self.n_threads,
+            n_threads=_threads_of(self),
         )
         self.labels_ = found["labels"]
         self.cluster_centers_ = found["centroids"]
@@ -654,5 +877,147 @@ class KShape(_SequenceInput, ClusterMixin, BaseEstimator):
             self.cluster_centers_,
             seqs.data,
             allow_missing=bool(self.allow_missing),
-            n_threads=self.n_threads,
+            n_threads=_threads_of(self),
         )
+
+
+#: The parameters of the estimators that are not the library's hyperparameters:
+#: (name, values, default, description).
+_RUN_DOCS = [
+    (
+        "n_threads",
+        "int or None",
+        "None",
+        "Threads for training and inference; None: one per CPU (or RAYON_NUM_THREADS).",
+    ),
+    ("verbose", "int", "0", "1: one line of progress per epoch on standard output."),
+    (
+        "allow_missing",
+        "bool",
+        "False",
+        "Accept NaN before the end of a sequence as a missing value (trailing NaN steps "
+        "are always padding).",
+    ),
+    (
+        "random_state",
+        "int, numpy.random.RandomState or None",
+        "None",
+        "As scikit-learn spells the seed: when given it replaces ``seed`` (a RandomState "
+        "gives a seed drawn from it at fit time).",
+    ),
+    (
+        "n_jobs",
+        "int or None",
+        "None",
+        "As scikit-learn spells the threads: when given it replaces ``n_threads`` "
+        "(-1: every CPU, -2: all but one).",
+    ),
+]
+
+
+def _parameter(name, values, default, text):
+    """One numpydoc parameter entry."""
+    import textwrap
+
+    body = textwrap.fill(text, width=84, initial_indent="    ", subsequent_indent="    ")
+    return f"{name} : {values}, default={default}\n{body}"
+
+
+def _docstring(summary, before, attributes):
+    """A numpydoc docstring: ``summary``, then the Parameters (``before``, the library's
+    hyperparameters with their defaults, the run parameters) and ``attributes``."""
+    entries = [_parameter(*e) for e in before]
+    for name, values, text in _seqae.descriptions():
+        entries.append(_parameter(name, values, repr(_DEFAULTS[name]), text))
+    entries += [_parameter(*e) for e in _RUN_DOCS]
+    return (
+        summary.strip()
+        + "\n\nParameters\n----------\n"
+        + "\n".join(entries)
+        + "\n\nAttributes\n----------\n"
+        + attributes.strip()
+        + "\n"
+    )
+
+
+SeqAE.__doc__ = _docstring(
+    """A recurrent sequence autoencoder as a scikit-learn transformer.
+
+Every parameter is named as the ``seqae train`` flag (in snake_case) and defaults to the
+library's default, so ``SeqAE().fit(X)`` trains the model ``seqae train`` trains with no
+flags. ``transform`` gives the latent vectors, ``reconstruct`` the reconstructions,
+``decode`` the sequences of given latent vectors, ``score_samples`` the anomaly score.""",
+    [],
+    """model_ : seqae._seqae.Model
+    The fitted Rust model.
+n_channels_ : int
+    Channels of the training sequences.
+n_features_in_ : int
+    The input's columns (2-D) or channels.
+n_timepoints_ : int
+    The longest training sequence: the default length of ``decode``.
+patch_ : int
+    Time steps per recurrent step.
+history_ : dict
+    Per-epoch ``train_loss``, ``val_loss`` and ``lr``, with ``best_epoch``,
+    ``stopped_early``, ``train_size`` and ``val_size``.
+n_epochs_ : int
+    Epochs trained.""",
+)
+
+SeqAEClusterer.__doc__ = _docstring(
+    """The sequence autoencoder, then clustering of its latent vectors.
+
+The clusters come from the library's one clustering entry point (as ``seqae cluster`` and
+``seqae evaluate``). ``predict`` on the training data gives ``labels_``; ``transform`` gives
+the distances to the cluster centres, ``predict_proba`` the clusters as one-hot rows,
+``score`` the mean silhouette (so ``GridSearchCV`` needs no ``scoring=``); ``save`` keeps the
+clustering and :func:`seqae.load` gives the clusterer back.""",
+    [
+        (
+            "n_clusters",
+            'int or "auto"',
+            "'auto'",
+            "Clusters, or the k of 2..k_max with the best mean k-means silhouette "
+            "(as ``seqae cluster --k auto``).",
+        ),
+        (
+            "autoencoder",
+            "SeqAE or None",
+            "None",
+            "The autoencoder to fit (cloned), as aeon's ``estimator=``; its parameters are "
+            "then its own and the clusterer's autoencoder parameters stay at their defaults. "
+            "None: one built from the parameters below.",
+        ),
+        (
+            "clusterer",
+            '{"auto", "spectral", "kmeans", "kshape"}',
+            "'auto'",
+            'How the clusters are found: "auto" keeps the best of the latent, raw-value, '
+            "shape and warping views of the sequences by stability; kshape clusters the raw "
+            "sequences.",
+        ),
+        ("k_max", "int", "10", 'The largest k tried with n_clusters="auto".'),
+    ],
+    """autoencoder_ : SeqAE
+    The fitted autoencoder.
+labels_ : ndarray of int64, shape (n_cases,)
+    The cluster of each training sequence.
+cluster_centers_ : ndarray of float32, shape (n_clusters_, latent)
+    k-means' centres, or each cluster's mean latent vector.
+prototypes_ : ndarray
+    The cluster centres decoded as sequences in the input's layout
+    (``autoencoder_.decode(cluster_centers_)``).
+n_clusters_ : int
+    The number of clusters.
+silhouette_scores_ : dict
+    {k: mean silhouette} of the k compared with n_clusters="auto".
+inertia_ : float
+    Summed squared distance of the latent vectors to their cluster's centre.
+method_ : str
+    The method that ran.
+view_ : str or None
+    The view "auto" kept.
+n_features_in_ : int
+    The input's columns (2-D) or channels.""",
+)

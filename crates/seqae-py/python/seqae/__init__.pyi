@@ -2,8 +2,8 @@
 
 Data are in aeon's layout: an array ``(n_cases, n_channels, n_timepoints)``, a 2-D array
 ``(n_cases, n_timepoints)`` of univariate sequences, or a list of ``(n_channels, length_i)``
-arrays for sequences of unequal length; any real dtype (cast to float32), pandas DataFrames
-through ``np.asarray``. Trailing all-NaN time steps are padding that ends a sequence early;
+arrays for sequences of unequal length; any real dtype (cast to float32); pandas frames: wide
+(one row per case), aeon's pd-multiindex (case, time) and nested_univ. Trailing all-NaN time steps are padding that ends a sequence early;
 other NaNs are missing values, accepted only with ``allow_missing=True``. Bad input raises
 ValueError or TypeError with the message the ``seqae`` command line prints.
 
@@ -27,95 +27,36 @@ from . import _seqae
 __version__: str
 """The package version (that of the Rust crates)."""
 
-__all__ = ["SeqAE", "SeqAEClusterer", "read", "load", "__version__"]
+__all__ = ["SeqAE", "SeqAEClusterer", "KShape", "read", "load", "__version__"]
 
-ArrayLike = Union[npt.ArrayLike, Sequence[npt.ArrayLike]]
-"""Sequences: (n_cases, n_channels, n_timepoints), (n_cases, n_timepoints), or a list of
-(n_channels, length_i) (or (length_i,)) arrays."""
+_ArrayLike = Union[npt.ArrayLike, Sequence[npt.ArrayLike]]
+"""Sequences: (n_cases, n_channels, n_timepoints), (n_cases, n_timepoints), a list of
+(n_channels, length_i) (or (length_i,)) arrays, or a pandas frame (wide, pd-multiindex or
+nested)."""
 
-Path = Union[str, PathLike[str]]
+_Path = Union[str, PathLike[str]]
+_Cell = Literal["rnn", "lstm", "gru"]
+_Pooling = Literal["mean", "last", "max", "last-mean"]
+_DecoderInput = Literal["unconditioned", "latent", "teacher-forcing", "free-running"]
+_Normalize = Literal["global", "zscore", "minmax", "none"]
+_Objective = Literal["reconstruction", "contrastive"]
+_Backend = Literal["flex", "ndarray"]
+_SequencesOut = Union[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]
 
 class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """A recurrent sequence autoencoder as a scikit-learn transformer.
+    """A recurrent sequence autoencoder as a scikit-learn transformer (``help(SeqAE)``
+    lists every parameter, from the library's descriptions)."""
 
-    Parameters (named as the ``seqae train`` flags; defaults are the library's):
-
-    cell : "gru", "lstm" or "rnn"
-        Recurrent cell of the encoder and decoder (default "gru").
-    hidden : int
-        Hidden units per layer and direction (default 64).
-    latent : int
-        Size of the latent vector, the embedding (default 32).
-    layers : int
-        Stacked recurrent layers in encoder and decoder (default 1).
-    bidirectional : bool
-        Read each sequence in both directions in the encoder (default True).
-    dropout : float
-        Dropout between stacked layers while training, in [0, 1) (default 0).
-    patch : "auto" or int
-        Time steps read as one recurrent step; "auto" leaves at most 32 recurrent steps.
-    pooling : "mean", "last", "max" or "last-mean"
-        How the encoder's states become the latent vector (default "mean").
-    decoder_input : "unconditioned", "latent", "teacher-forcing" or "free-running"
-        What the decoder receives at each step (default "unconditioned").
-    teacher_ratio : float
-        With teacher forcing, the probability of feeding the true previous value (0.5).
-    same_order : bool
-        Reconstruct in the same order instead of reversed (default False).
-    epochs : int or None
-        None: the library's 100 epochs, and more on small data so that training makes at
-        least ``min_updates`` (default 2000) updates. An int: exactly that many epochs (the
-        floor is off unless ``min_updates`` is also given).
-    min_updates : int or None
-        Train at least this many batches (0: off); None: the library's 2000 unless
-        ``epochs`` is given.
-    batch : int
-        Sequences per batch (default 32).
-    lr : float
-        Adam learning rate (default 1e-3).
-    clip : float
-        Clip the global gradient norm to this (0: off; default 1.0).
-    seed : int
-        Seed of weights, shuffling and every random draw (default 0): the same seed gives
-        the same model and embeddings as ``seqae train --seed``.
-    normalize : "global", "zscore", "minmax" or "none"
-        Normalisation, stored in the model (default "global": per channel over the
-        training set).
-    val_fraction : float
-        Fraction held out for validation (default 0).
-    patience : int or None
-        Stop after this many epochs without improvement, keeping the best weights.
-    plateau : int or None
-        Halve the learning rate after this many epochs without improvement.
-    objective : "reconstruction" or "contrastive"
-        What training minimises (default "reconstruction").
-    contrast_weight : float
-        Weight of the contrastive term (with objective="contrastive").
-    min_crop : float
-        Shortest crop of a contrastive view, as a fraction of the sequence.
-    backend : "flex" or "ndarray"
-        burn backend (default "flex").
-    n_threads : int or None
-        Threads for training and inference; None: one per CPU (or RAYON_NUM_THREADS).
-    verbose : int
-        0: silent; 1: about ten progress lines on stderr; 2: one per epoch.
-    allow_missing : bool
-        Accept NaN inside sequences as missing values (default False).
-
-    Fitted attributes: ``model_``, ``n_channels_``, ``n_features_in_`` (a 2-D input's
-    columns, else the channels), ``patch_``, ``history_``, ``n_epochs_``.
-    """
-
-    cell: str
+    cell: _Cell
     hidden: int
     latent: int
     layers: int
     bidirectional: bool
     dropout: float
-    patch: Union[str, int]
-    pooling: str
-    decoder_input: str
-    teacher_ratio: float | None
+    patch: Union[Literal["auto"], int]
+    pooling: _Pooling
+    decoder_input: _DecoderInput
+    teacher_ratio: Optional[float]
     same_order: bool
     epochs: Optional[int]
     min_updates: Optional[int]
@@ -123,23 +64,27 @@ class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     lr: float
     clip: float
     seed: int
-    normalize: str
+    normalize: _Normalize
     val_fraction: float
     patience: Optional[int]
     plateau: Optional[int]
-    objective: str
-    contrast_weight: float | None
-    min_crop: float | None
-    backend: str
+    objective: _Objective
+    contrast_weight: Optional[float]
+    min_crop: Optional[float]
+    backend: _Backend
     n_threads: Optional[int]
     verbose: int
     allow_missing: bool
+    random_state: Union[int, np.random.RandomState, None]
+    n_jobs: Optional[int]
     model_: _seqae.Model
     """The fitted Rust model."""
     n_channels_: int
     """Channels of the training data."""
     n_features_in_: int
     """Columns of a 2-D training input, else its channels."""
+    n_timepoints_: int
+    """The longest training sequence: ``decode``'s default length."""
     patch_: int
     """Time steps per recurrent step of the fitted model."""
     history_: dict[str, Any]
@@ -150,16 +95,16 @@ class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        cell: str = ...,
+        cell: _Cell = ...,
         hidden: int = ...,
         latent: int = ...,
         layers: int = ...,
         bidirectional: bool = ...,
         dropout: float = ...,
-        patch: Union[str, int] = ...,
-        pooling: str = ...,
-        decoder_input: str = ...,
-        teacher_ratio: float | None = ...,
+        patch: Union[Literal["auto"], int] = ...,
+        pooling: _Pooling = ...,
+        decoder_input: _DecoderInput = ...,
+        teacher_ratio: Optional[float] = None,
         same_order: bool = ...,
         epochs: Optional[int] = None,
         min_updates: Optional[int] = None,
@@ -167,39 +112,42 @@ class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         lr: float = ...,
         clip: float = ...,
         seed: int = ...,
-        normalize: str = ...,
+        normalize: _Normalize = ...,
         val_fraction: float = ...,
-        patience: Optional[int] = None,
-        plateau: Optional[int] = None,
-        objective: str = ...,
-        contrast_weight: float | None = ...,
-        min_crop: float | None = ...,
-        backend: str = ...,
+        patience: Optional[int] = ...,
+        plateau: Optional[int] = ...,
+        objective: _Objective = ...,
+        contrast_weight: Optional[float] = None,
+        min_crop: Optional[float] = None,
+        backend: _Backend = ...,
         n_threads: Optional[int] = None,
         verbose: int = 0,
         allow_missing: bool = False,
+        random_state: Union[int, np.random.RandomState, None] = None,
+        n_jobs: Optional[int] = None,
     ) -> None:
-        """Stores the parameters (see the class documentation); nothing is checked until
-        ``fit``."""
-    def fit(self, X: ArrayLike, y: Any = None) -> "SeqAE":
+        """Stores the parameters; nothing is checked until ``fit``."""
+    def __sklearn_tags__(self) -> Any: ...
+    def fit(self, X: _ArrayLike, y: Any = None) -> "SeqAE":
         """Trains the autoencoder on X (y is ignored) without the GIL; returns self.
         Ctrl-C stops training after the current batch and raises KeyboardInterrupt. A
         divergence warns (ConvergenceWarning) and keeps the last good epoch's weights."""
-    def transform(self, X: ArrayLike) -> npt.NDArray[np.float32]:
-        """The latent vector of each sequence: float32 (n_cases, latent). A sequence's
-        embedding does not depend on the other sequences in X."""
-    def fit_transform(self, X: ArrayLike, y: Any = None) -> npt.NDArray[np.float32]:
+    def transform(self, X: _ArrayLike) -> npt.NDArray[np.float32]:
+        """The latent vector of each sequence: float32 (n_cases, latent)."""
+    def fit_transform(self, X: _ArrayLike, y: Any = None) -> npt.NDArray[np.float32]:
         """``fit(X).transform(X)``."""
-    def reconstruct(self, X: ArrayLike) -> Union[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]:
+    def reconstruct(self, X: _ArrayLike) -> _SequencesOut:
         """Reconstructions in the original units, in X's layout (NaN past a sequence's
         end)."""
-    def reconstruction_error(self, X: ArrayLike) -> npt.NDArray[np.float32]:
+    def decode(self, Z: npt.ArrayLike, length: Optional[int] = None) -> npt.NDArray[np.float32]:
+        """The sequences the decoder writes from latent vectors Z, in the training input's
+        layout; length defaults to ``n_timepoints_``."""
+    def reconstruction_error(self, X: _ArrayLike) -> npt.NDArray[np.float32]:
         """Mean squared reconstruction error per sequence (normalised units), (n_cases,)."""
-    def score_samples(self, X: ArrayLike) -> npt.NDArray[np.float32]:
+    def score_samples(self, X: _ArrayLike) -> npt.NDArray[np.float32]:
         """Negative reconstruction error: higher is more normal, (n_cases,)."""
-    def save(self, path: Path) -> None:
-        """Writes the CLI's model directory (``seqae embed`` reads it); replaces a model
-        directory, refuses one holding other files."""
+    def save(self, path: _Path) -> None:
+        """Writes the CLI's model directory (``seqae embed`` reads it)."""
     def get_feature_names_out(self, input_features: Any = None) -> npt.NDArray[np.object_]:
         """Names of the latent dimensions: seqae0, seqae1, ..."""
     def __getstate__(self) -> dict[str, Any]:
@@ -207,28 +155,46 @@ class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Rebuilds the fitted model from its files."""
 
-class SeqAEClusterer(ClusterMixin, BaseEstimator):
-    """The sequence autoencoder, then clustering of the latent vectors.
-
-    n_clusters : int or "auto"
-        Clusters, or "auto": the best mean k-means silhouette over 2..=k_max (as
-        ``seqae cluster --k auto``).
-    clusterer : "auto", "spectral", "kmeans" or "kshape"
-        "auto" (default, as ``seqae evaluate``): the best of the latent, raw-value, shape and
-        warping views by stability; spectral clustering on the latents' nearest-neighbour
-        graph; k-means (10 restarts); or k-Shape on the raw sequences.
-    k_max : int
-        Largest k tried by "auto" (default 10).
-
-    Every other parameter is :class:`SeqAE`'s; ``seed`` also seeds the clustering.
-    Fitted attributes: ``autoencoder_`` (the fitted SeqAE), ``labels_``,
-    ``cluster_centers_``, ``n_clusters_``, ``silhouette_scores_``, ``inertia_``, ``method_``,
-    ``view_``, ``n_features_in_``.
-    """
+class SeqAEClusterer(
+    ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator
+):
+    """The sequence autoencoder, then clustering of its latent vectors (``help`` lists every
+    parameter)."""
 
     n_clusters: Union[int, Literal["auto"]]
-    clusterer: str
+    autoencoder: Optional[SeqAE]
+    clusterer: Literal["auto", "spectral", "kmeans", "kshape"]
     k_max: int
+    cell: _Cell
+    hidden: int
+    latent: int
+    layers: int
+    bidirectional: bool
+    dropout: float
+    patch: Union[Literal["auto"], int]
+    pooling: _Pooling
+    decoder_input: _DecoderInput
+    teacher_ratio: Optional[float]
+    same_order: bool
+    epochs: Optional[int]
+    min_updates: Optional[int]
+    batch: int
+    lr: float
+    clip: float
+    seed: int
+    normalize: _Normalize
+    val_fraction: float
+    patience: Optional[int]
+    plateau: Optional[int]
+    objective: _Objective
+    contrast_weight: Optional[float]
+    min_crop: Optional[float]
+    backend: _Backend
+    n_threads: Optional[int]
+    verbose: int
+    allow_missing: bool
+    random_state: Union[int, np.random.RandomState, None]
+    n_jobs: Optional[int]
     method_: str
     """The method that produced the clusters."""
     view_: Optional[str]
@@ -238,7 +204,9 @@ class SeqAEClusterer(ClusterMixin, BaseEstimator):
     labels_: npt.NDArray[np.int64]
     """Cluster of each training sequence."""
     cluster_centers_: npt.NDArray[np.float32]
-    """k x latent: the k-means centres, or each spectral cluster's mean latent vector."""
+    """k x latent: the k-means centres, or each cluster's mean latent vector."""
+    prototypes_: Optional[npt.NDArray[np.float32]]
+    """The centres decoded as sequences in the input's layout."""
     n_clusters_: int
     """The number of clusters used (the chosen one with "auto")."""
     silhouette_scores_: dict[int, float]
@@ -251,26 +219,67 @@ class SeqAEClusterer(ClusterMixin, BaseEstimator):
         self,
         n_clusters: Union[int, Literal["auto"]] = "auto",
         *,
+        autoencoder: Optional[SeqAE] = None,
         clusterer: Literal["auto", "spectral", "kmeans", "kshape"] = "auto",
         k_max: int = 10,
-        **autoencoder_params: Any,
+        cell: _Cell = ...,
+        hidden: int = ...,
+        latent: int = ...,
+        layers: int = ...,
+        bidirectional: bool = ...,
+        dropout: float = ...,
+        patch: Union[Literal["auto"], int] = ...,
+        pooling: _Pooling = ...,
+        decoder_input: _DecoderInput = ...,
+        teacher_ratio: Optional[float] = None,
+        same_order: bool = ...,
+        epochs: Optional[int] = None,
+        min_updates: Optional[int] = None,
+        batch: int = ...,
+        lr: float = ...,
+        clip: float = ...,
+        seed: int = ...,
+        normalize: _Normalize = ...,
+        val_fraction: float = ...,
+        patience: Optional[int] = ...,
+        plateau: Optional[int] = ...,
+        objective: _Objective = ...,
+        contrast_weight: Optional[float] = None,
+        min_crop: Optional[float] = None,
+        backend: _Backend = ...,
+        n_threads: Optional[int] = None,
+        verbose: int = 0,
+        allow_missing: bool = False,
+        random_state: Union[int, np.random.RandomState, None] = None,
+        n_jobs: Optional[int] = None,
     ) -> None:
-        """Stores the parameters; the autoencoder's are SeqAE's (same names and defaults)."""
-    def fit(self, X: ArrayLike, y: Any = None) -> "SeqAEClusterer":
+        """Stores the parameters; nothing is checked until ``fit``."""
+    def fit(self, X: _ArrayLike, y: Any = None) -> "SeqAEClusterer":
         """Trains the autoencoder on X, embeds X and clusters the latent vectors."""
-    def fit_predict(self, X: ArrayLike, y: Any = None) -> npt.NDArray[np.int64]:
+    def fit_predict(self, X: _ArrayLike, y: Any = None) -> npt.NDArray[np.int64]:
         """``fit(X).labels_``."""
-    def predict(self, X: ArrayLike) -> npt.NDArray[np.int64]:
-        """The nearest cluster centre of each sequence's latent vector."""
-    def save(self, path: Path) -> None:
-        """Writes the autoencoder's model directory (the clustering is not saved)."""
+    def predict(self, X: _ArrayLike) -> npt.NDArray[np.int64]:
+        """The cluster of each sequence (on the training data: ``labels_``)."""
+    def transform(self, X: _ArrayLike) -> npt.NDArray[np.float64]:
+        """Distances of the latent vectors to the cluster centres, (n_cases, n_clusters_)."""
+    def fit_transform(self, X: _ArrayLike, y: Any = None, **fit_params: Any) -> npt.NDArray[np.float64]:
+        """``fit(X).transform(X)``."""
+    def predict_proba(self, X: _ArrayLike) -> npt.NDArray[np.float64]:
+        """The clusters of ``predict`` as one-hot rows, (n_cases, n_clusters_)."""
+    def score(self, X: _ArrayLike, y: Any = None) -> float:
+        """Mean silhouette of the clusters of X in the latent space (higher is better)."""
+    def save(self, path: _Path) -> None:
+        """Writes the model directory with the clustering (``seqae.load`` gives it back)."""
 
-def load(path: Path, *, backend: str = "flex", n_threads: Optional[int] = None) -> SeqAE:
-    """The fitted SeqAE of a model directory written by ``seqae train`` or ``SeqAE.save``
-    (architecture from the model, training parameters at their defaults)."""
+def load(
+    path: _Path, *, backend: _Backend = "flex", n_threads: Optional[int] = None
+) -> Union[SeqAE, SeqAEClusterer]:
+    """The fitted estimator of a model directory: a SeqAEClusterer when it holds a
+    clustering (``SeqAEClusterer.save``), else a SeqAE with the parameters it was fitted
+    with."""
 
 def read(
-    path: Path,
+    path: _Path,
     *,
     format: Optional[str] = None,
     allow_missing: bool = False,
@@ -286,18 +295,8 @@ def read(
     y the labels as str, or None."""
 
 
-class KShape:
-    """k-Shape on the raw sequences, as ``seqae cluster DATA --method kshape``.
-
-    n_clusters : int
-        Clusters.
-    n_init : int
-        Restarts from random assignments (default 3); the lowest summed distance wins.
-    max_iter : int
-        Rounds per restart (default 100).
-    seed : int
-        Seed of the initial assignments.
-    """
+class KShape(ClusterMixin, BaseEstimator):
+    """k-Shape on the raw sequences, as ``seqae cluster DATA --method kshape``."""
 
     n_clusters: int
     n_init: int
@@ -305,8 +304,10 @@ class KShape:
     seed: int
     n_threads: Optional[int]
     allow_missing: bool
-    labels_: Any
-    cluster_centers_: Any
+    random_state: Union[int, np.random.RandomState, None]
+    n_jobs: Optional[int]
+    labels_: npt.NDArray[np.int64]
+    cluster_centers_: npt.NDArray[np.float32]
     inertia_: float
     n_iter_: int
     n_features_in_: int
@@ -319,7 +320,9 @@ class KShape:
         seed: int = 0,
         n_threads: Optional[int] = None,
         allow_missing: bool = False,
+        random_state: Union[int, np.random.RandomState, None] = None,
+        n_jobs: Optional[int] = None,
     ) -> None: ...
-    def fit(self, X: Any, y: Any = None) -> "KShape": ...
-    def fit_predict(self, X: Any, y: Any = None) -> Any: ...
-    def predict(self, X: Any) -> Any: ...
+    def fit(self, X: _ArrayLike, y: Any = None) -> "KShape": ...
+    def fit_predict(self, X: _ArrayLike, y: Any = None) -> npt.NDArray[np.int64]: ...
+    def predict(self, X: _ArrayLike) -> npt.NDArray[np.int64]: ...

@@ -1,20 +1,34 @@
 """The Rust extension module of seqae (pyo3). Use the estimators in :mod:`seqae`; this
 module is their engine and its API may change."""
 
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, final
 
 import numpy as np
 import numpy.typing as npt
 
+__all__ = [
+    "Model",
+    "__version__",
+    "cluster",
+    "defaults",
+    "descriptions",
+    "kshape",
+    "kshape_predict",
+    "read",
+]
+
 __version__: str
 """Version of the Rust crates."""
 
-Sequences = Union[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]
+_Sequences = Union[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]
 """C-contiguous float32 (n, channels, length), or a list of (channels, length_i)."""
 
 def defaults() -> dict[str, Any]:
     """The library's defaults under the estimators' parameter names, plus
     ``library_epochs`` and ``library_min_updates`` (what ``epochs=None`` means)."""
+
+def descriptions() -> list[tuple[str, str, str]]:
+    """(name, values, description) of every hyperparameter, in the estimators' order."""
 
 def read(
     path: str,
@@ -25,12 +39,12 @@ def read(
     time_column: Union[str, int, None] = None,
     header: Optional[bool] = None,
     delimiter: Optional[str] = None,
-) -> tuple[Sequences, Optional[list[str]]]:
+) -> tuple[_Sequences, Optional[list[str]]]:
     """Reads data as the CLI does: (sequences, labels or None)."""
 
 def cluster(
     z: npt.NDArray[np.float32],
-    x: Optional[Sequences] = None,
+    x: Optional[_Sequences] = None,
     n_clusters: Optional[int] = None,
     k_max: int = 10,
     method: str = "auto",
@@ -43,7 +57,7 @@ def cluster(
     labels, centres, k, method, view, scores, inertia, notes."""
 
 def kshape(
-    x: Sequences,
+    x: _Sequences,
     n_clusters: int,
     n_init: int = 3,
     max_iter: int = 100,
@@ -56,12 +70,13 @@ def kshape(
 
 def kshape_predict(
     centroids: npt.NDArray[np.float32],
-    x: Sequences,
+    x: _Sequences,
     allow_missing: bool = False,
     n_threads: Optional[int] = None,
 ) -> npt.NDArray[np.int64]:
     """The nearest centroid of each sequence of x by the shape-based distance."""
 
+@final
 class Model:
     """A fitted sequence autoencoder (Rust ``seqae_model::SeqAe``). Pickles as its model
     directory's bytes."""
@@ -79,7 +94,7 @@ class Model:
 
     @staticmethod
     def fit(
-        x: Sequences,
+        x: _Sequences,
         params: dict[str, Any],
         allow_missing: bool = False,
         verbose: int = 0,
@@ -88,23 +103,27 @@ class Model:
         """Trains without the GIL; returns (model, divergence message or None, the epoch a
         signal stopped training after, or None)."""
     def embed(
-        self, x: Sequences, allow_missing: bool = False, n_threads: Optional[int] = None
+        self, x: _Sequences, allow_missing: bool = False, n_threads: Optional[int] = None
     ) -> npt.NDArray[np.float32]:
         """Latent vectors, (n, latent)."""
     def reconstruct(
         self,
-        x: Sequences,
+        x: _Sequences,
         allow_missing: bool = False,
         pad_to: Optional[int] = None,
         n_threads: Optional[int] = None,
-    ) -> Sequences:
+    ) -> _Sequences:
         """Reconstructions: (n, channels, pad_to) NaN-padded, or a list."""
     def errors(
-        self, x: Sequences, allow_missing: bool = False, n_threads: Optional[int] = None
+        self, x: _Sequences, allow_missing: bool = False, n_threads: Optional[int] = None
     ) -> npt.NDArray[np.float32]:
         """Reconstruction error per sequence, (n,)."""
-    def save(self, path: str) -> None:
-        """Writes the model directory."""
+    def decode(
+        self, z: npt.NDArray[np.float32], length: int, n_threads: Optional[int] = None
+    ) -> npt.NDArray[np.float32]:
+        """The sequences the decoder writes from latent vectors: (n, channels, length)."""
+    def save(self, path: str, extras: Optional[list[tuple[str, bytes]]] = None) -> None:
+        """Writes the model directory, with extra files published together with it."""
     @staticmethod
     def load(path: str, backend: str = "flex") -> "Model":
         """Reads a model directory."""
