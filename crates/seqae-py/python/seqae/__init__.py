@@ -815,19 +815,46 @@ def _squared_distances(a, b):
 
 
 class KShape(_SequenceInput, ClusterMixin, BaseEstimator):
-    """k-Shape (Paparrizos and Gravano, SIGMOD 2015) on the raw sequences, as
-    ``seqae cluster DATA --method kshape``: k-means under the shape-based distance (one minus
-    the largest normalised cross-correlation over every shift), centroids extracted as the
-    leading eigenvector of the aligned members. Multivariate sequences share one shift per
+    """k-Shape (Paparrizos and Gravano, SIGMOD 2015) on the raw sequences.
+
+    As ``seqae cluster DATA --method kshape``: k-means under the shape-based distance (one
+    minus the largest normalised cross-correlation over every shift), each centroid the
+    leading eigenvector of its aligned members. Multivariate sequences share one shift per
     sequence; unequal lengths are zero-padded after z-normalisation.
 
-    Parameters: ``n_clusters``, ``n_init`` (restarts from random assignments; the lowest
-    summed distance wins), ``max_iter`` (rounds per restart), ``seed``, ``n_threads``,
-    ``allow_missing``.
+    Parameters
+    ----------
+    n_clusters : int, default=3
+        Clusters.
+    n_init : int, default=3
+        Restarts from random assignments; the lowest summed distance wins.
+    max_iter : int, default=100
+        Rounds of assignment and centroid extraction per restart.
+    seed : int, default=0
+        Seed of the random initial assignments.
+    n_threads : int or None, default=None
+        Threads; None: one per CPU (or RAYON_NUM_THREADS).
+    allow_missing : bool, default=False
+        Accept NaN before the end of a sequence as a missing value (trailing NaN steps are
+        always padding).
+    random_state : int, numpy.random.RandomState or None, default=None
+        As scikit-learn spells the seed: when given it replaces ``seed``.
+    n_jobs : int or None, default=None
+        As scikit-learn spells the threads: when given it replaces ``n_threads`` (-1: every
+        CPU).
 
-    Fitted attributes: ``labels_``, ``cluster_centers_`` (float32, n_clusters x n_channels x
-    length, z-normalised), ``inertia_`` (summed shape-based distance), ``n_iter_``,
-    ``n_features_in_``.
+    Attributes
+    ----------
+    labels_ : numpy.ndarray of int64
+        The cluster of each training sequence.
+    cluster_centers_ : numpy.ndarray of float32, shape (n_clusters, n_channels, length)
+        The centroids, z-normalised.
+    inertia_ : float
+        Summed shape-based distance of the sequences to their centroids.
+    n_iter_ : int
+        Rounds run by the kept restart.
+    n_features_in_ : int
+        The input's columns (2-D) or channels.
     """
 
     def __init__(
