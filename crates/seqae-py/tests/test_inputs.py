@@ -280,7 +280,11 @@ def test_ctrl_c_stops_training():
     # the fit, not in the Python code around it.
     script = textwrap.dedent(
         f"""
-        import time, seqae
+        import signal, time, seqae
+        # Python's own Ctrl-C handler, whatever the test runner left the child to inherit (a
+        # SIGINT ignored by the parent stays ignored in the child, and Python then installs
+        # no handler).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         X, _ = seqae.read({str(ROOT / "datasets" / "BasicMotions")!r})
         est = seqae.SeqAE(epochs=100000, verbose=1)
         start = time.time()
