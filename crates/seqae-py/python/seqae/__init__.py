@@ -815,47 +815,7 @@ def _squared_distances(a, b):
 
 
 class KShape(_SequenceInput, ClusterMixin, BaseEstimator):
-    """k-Shape (Paparrizos and Gravano, SIGMOD 2015) on the raw sequences.
-
-    As ``seqae cluster DATA --method kshape``: k-means under the shape-based distance (one
-    minus the largest normalised cross-correlation over every shift), each centroid the
-    leading eigenvector of its aligned members. Multivariate sequences share one shift per
-    sequence; unequal lengths are zero-padded after z-normalisation.
-
-    Parameters
-    ----------
-    n_clusters : int, default=3
-        Clusters.
-    n_init : int, default=3
-        Restarts from random assignments; the lowest summed distance wins.
-    max_iter : int, default=100
-        Rounds of assignment and centroid extraction per restart.
-    seed : int, default=0
-        Seed of the random initial assignments.
-    n_threads : int or None, default=None
-        Threads; None: one per CPU (or RAYON_NUM_THREADS).
-    allow_missing : bool, default=False
-        Accept NaN before the end of a sequence as a missing value (trailing NaN steps are
-        always padding).
-    random_state : int, numpy.random.RandomState or None, default=None
-        As scikit-learn spells the seed: when given it replaces ``seed``.
-    n_jobs : int or None, default=None
-        As scikit-learn spells the threads: when given it replaces ``n_threads`` (-1: every
-        CPU).
-
-    Attributes
-    ----------
-    labels_ : numpy.ndarray of int64
-        The cluster of each training sequence.
-    cluster_centers_ : numpy.ndarray of float32, shape (n_clusters, n_channels, length)
-        The centroids, z-normalised.
-    inertia_ : float
-        Summed shape-based distance of the sequences to their centroids.
-    n_iter_ : int
-        Rounds run by the kept restart.
-    n_features_in_ : int
-        The input's columns (2-D) or channels.
-    """
+    """k-Shape (Paparrizos and Gravano, SIGMOD 2015) on the raw sequences."""
 
     def __init__(
         self,
@@ -915,7 +875,7 @@ _RUN_DOCS = [
         "n_threads",
         "int or None",
         "None",
-        "Threads for training and inference; None: one per CPU (or RAYON_NUM_THREADS).",
+        "Threads of every call; None: one per CPU (or RAYON_NUM_THREADS).",
     ),
     ("verbose", "int", "0", "1: one line of progress per epoch on standard output."),
     (
@@ -950,13 +910,18 @@ def _parameter(name, values, default, text):
     return f"{name} : {values}, default={default}\n{body}"
 
 
-def _docstring(summary, before, attributes):
+def _docstring(summary, before, attributes, estimator, hyperparameters=True):
     """A numpydoc docstring: ``summary``, then the Parameters (``before``, the library's
-    hyperparameters with their defaults, the run parameters) and ``attributes``."""
+    hyperparameters with their defaults unless ``hyperparameters`` is false, the run parameters
+    ``estimator.__init__`` takes) and ``attributes``."""
+    import inspect
+
+    takes = inspect.signature(estimator.__init__).parameters
     entries = [_parameter(*e) for e in before]
-    for name, values, text in _seqae.descriptions():
-        entries.append(_parameter(name, values, repr(_DEFAULTS[name]), text))
-    entries += [_parameter(*e) for e in _RUN_DOCS]
+    if hyperparameters:
+        for name, values, text in _seqae.descriptions():
+            entries.append(_parameter(name, values, repr(_DEFAULTS[name]), text))
+    entries += [_parameter(*e) for e in _RUN_DOCS if e[0] in takes]
     return (
         summary.strip()
         + "\n\nParameters\n----------\n"
@@ -990,6 +955,7 @@ history_ : dict
     ``stopped_early``, ``train_size`` and ``val_size``.
 n_epochs_ : int
     Epochs trained.""",
+    SeqAE,
 )
 
 SeqAEClusterer.__doc__ = _docstring(
@@ -1047,4 +1013,38 @@ view_ : str or None
     The view "auto" kept.
 n_features_in_ : int
     The input's columns (2-D) or channels.""",
+    SeqAEClusterer,
+)
+
+KShape.__doc__ = _docstring(
+    KShape.__doc__
+    + """
+
+As ``seqae cluster DATA --method kshape``: k-means under the shape-based distance (one minus
+the largest normalised cross-correlation over every shift), each centroid the leading
+eigenvector of its aligned members. Multivariate sequences share one shift per sequence;
+unequal lengths are zero-padded after z-normalisation.""",
+    [
+        ("n_clusters", "int", "3", "Clusters."),
+        (
+            "n_init",
+            "int",
+            "3",
+            "Restarts from random assignments; the lowest summed distance wins.",
+        ),
+        ("max_iter", "int", "100", "Rounds of assignment and centroid extraction per restart."),
+        ("seed", "int", "0", "Seed of the random initial assignments."),
+    ],
+    """labels_ : numpy.ndarray of int64
+    The cluster of each training sequence.
+cluster_centers_ : numpy.ndarray of float32, shape (n_clusters, n_channels, length)
+    The centroids, z-normalised.
+inertia_ : float
+    Summed shape-based distance of the sequences to their centroids.
+n_iter_ : int
+    Rounds run by the kept restart.
+n_features_in_ : int
+    The input's columns (2-D) or channels.""",
+    KShape,
+    hyperparameters=False,
 )
