@@ -224,16 +224,12 @@ pub fn cluster(
                 notes.push(views::left_out_note(n));
             }
             ran = Method::Spectral;
-            let spectral = Spectral::new(k).with_n_init(n_init).with_seed(opts.seed);
-            if n <= Spectral::MAX_POINTS {
-                spectral.fit(points)?.labels().to_vec()
-            } else {
-                notes.push(format!(
-                    "{n} points: spectral clustering of {} landmarks, each point given its nearest landmark's cluster",
-                    Spectral::LANDMARKS
-                ));
-                spectral.fit_landmarks(points)?
-            }
+            Spectral::new(k)
+                .with_n_init(n_init)
+                .with_seed(opts.seed)
+                .fit(points)?
+                .labels()
+                .to_vec()
         }
         Method::KMeans => {
             let model = match chosen {

@@ -17,8 +17,14 @@ use seqae_data::Matrix;
 /// Up to this many points the eigenvectors come from a dense eigendecomposition; above, from
 /// subspace iteration on the sparse graph.
 pub(crate) const DENSE_LIMIT: usize = 300;
-/// Most subspace iterations.
+/// Up to this many points (the graphs of the views, and of embeddings whose neighbours are
+/// searched exactly) subspace iteration finds the eigenvectors, as when the figures of
+/// docs/QUALITY.md were measured; above, LOBPCG, which needs far fewer graph products.
+pub(crate) const SUBSPACE_LIMIT: usize = 20_000;
+/// Most subspace iterations or LOBPCG steps.
 const MAX_ITER: usize = 3000;
+/// LOBPCG stops when every residual is below this (the operator's norm is at most 1).
+const LOBPCG_TOL: f64 = 1e-6;
 /// Columns of a graph product summed at once (in registers).
 const COLUMNS: usize = 8;
 
@@ -55,6 +61,26 @@ where
         .collect()
 }
 
+/// The `nn` nearest rows of each row of `m` under the Euclidean distance (itself among them),
+/// from every pairwise distance.
+pub(crate) fn exact_nearest(m: &Matrix, nn: usize) -> Vec<Vec<usize>> {
+    let rows: Vec<&[f32]> = m.iter_rows().collect();
+    nearest_by(
+        m.rows(),
+        nn,
+        || (),
+        |(), i, dist| {
+            for (d, r) in dist.iter_mut().zip(&rows) {
+                *d = rows[i]
+                    .iter()
+                    .zip(*r)
+                    .map(|(a, b)| f64::from(a - b).powi(2))
+                    .sum();
+            }
+        },
+    )
+}
+
 /// The symmetrised connectivity graph `A = (C + C^T) / 2`, regularised by `tau / n` between
 /// every pair, as the compressed rows of `D^-1/2 A D^-1/2` with the degrees of the
 /// regularised graph.
@@ -75,53 +101,77 @@ pub(crate) struct Graph {
 impl Graph {
     /// Each row of `m` connected to its `nn` nearest rows (Euclidean), symmetrised.
     pub(crate) fn knn(m: &Matrix, nn: usize) -> Graph {
-        let rows: Vec<&[f32]> = m.iter_rows().collect();
-        Graph::from_neighbours(&nearest_by(
-            m.rows(),
-            nn,
-            || (),
-            |(), i, dist| {
-                for (d, r) in dist.iter_mut().zip(&rows) {
-                    *d = rows[i]
-                        .iter()
-                        .zip(*r)
-                        .map(|(a, b)| f64::from(a - b).powi(2))
-                        .sum();
-                }
-            },
-        ))
+        Graph::from_neighbours(&exact_nearest(m, nn))
     }
 
     /// The graph joining each point to the points of its list (itself included), symmetrised:
     /// `A = (C + C^T) / 2`.
     pub(crate) fn from_neighbours(nearest: &[Vec<usize>]) -> Graph {
         let n = nearest.len();
-        let mut dense: Vec<std::collections::BTreeMap<usize, f64>> = vec![Default::default(); n];
+        // Every listed pair (i, j) puts j in row i and i in row j, each worth 1/2: the rows
+        // as multisets, then each sorted and its repeats merged into one weighted edge.
+        let mut fill = vec![0usize; n + 1];
         for (i, near) in nearest.iter().enumerate() {
+            fill[i + 1] += near.len();
             for &j in near {
-                *dense[i].entry(j).or_default() += 0.5;
-                *dense[j].entry(i).or_default() += 0.5;
+                fill[j + 1] += 1;
             }
         }
-        let edges: Vec<Vec<(usize, f64)>> =
-            dense.into_iter().map(|m| m.into_iter().collect()).collect();
-        let plain: Vec<f64> = edges
-            .iter()
-            .map(|e| e.iter().map(|(_, w)| w).sum())
+        for i in 0..n {
+            fill[i + 1] += fill[i];
+        }
+        let mut listed = vec![0u32; fill[n]];
+        let mut at = fill.clone();
+        for (i, near) in nearest.iter().enumerate() {
+            for &j in near {
+                listed[at[i]] = j as u32;
+                at[i] += 1;
+                listed[at[j]] = i as u32;
+                at[j] += 1;
+            }
+        }
+        let mut rows: Vec<&mut [u32]> = Vec::with_capacity(n);
+        let mut rest = listed.as_mut_slice();
+        for i in 0..n {
+            let (row, tail) = rest.split_at_mut(fill[i + 1] - fill[i]);
+            rows.push(row);
+            rest = tail;
+        }
+        // Sorted, each row's repeats merged: row i is starts[i]..starts[i + 1] of cols and
+        // weights.
+        let distinct: Vec<usize> = rows
+            .par_iter_mut()
+            .map(|row| {
+                row.sort_unstable();
+                row.chunk_by(|a, b| a == b).count()
+            })
+            .collect();
+        let total = distinct.iter().sum();
+        let (mut starts, mut cols, mut weights) = (
+            Vec::with_capacity(n + 1),
+            Vec::with_capacity(total),
+            Vec::with_capacity(total),
+        );
+        starts.push(0);
+        for row in &rows {
+            for same in row.chunk_by(|a, b| a == b) {
+                cols.push(same[0]);
+                weights.push(0.5 * same.len() as f64);
+            }
+            starts.push(cols.len());
+        }
+        drop(rows);
+        drop(listed);
+        let plain: Vec<f64> = (0..n)
+            .map(|i| weights[starts[i]..starts[i + 1]].iter().sum())
             .collect();
         let tau = plain.iter().sum::<f64>() / n as f64;
         let degree: Vec<f64> = plain.iter().map(|d| d + tau).collect();
         let inv: Vec<f64> = degree.iter().map(|d| 1.0 / d.sqrt().max(1e-12)).collect();
-        let mut starts = Vec::with_capacity(n + 1);
-        let total = edges.iter().map(Vec::len).sum();
-        let (mut cols, mut weights) = (Vec::with_capacity(total), Vec::with_capacity(total));
-        starts.push(0);
-        for (i, e) in edges.iter().enumerate() {
-            for &(j, w) in e {
-                cols.push(j as u32);
-                weights.push(w * inv[i] * inv[j]);
+        for i in 0..n {
+            for e in starts[i]..starts[i + 1] {
+                weights[e] = weights[e] * inv[i] * inv[cols[e] as usize];
             }
-            starts.push(cols.len());
         }
         Graph {
             tau,
@@ -178,14 +228,17 @@ impl Graph {
     }
 
     /// Spectral clustering of the graph into `k` clusters: the top `k` eigenvectors of
-    /// `D^-1/2 A D^-1/2` (dense up to [`DENSE_LIMIT`] points, by subspace iteration above),
+    /// `D^-1/2 A D^-1/2` (dense up to [`DENSE_LIMIT`] points, by subspace iteration up to
+    /// [`SUBSPACE_LIMIT`], by LOBPCG above),
     /// divided by `sqrt(degree)`, then k-means (`n_init` restarts) on those coordinates.
     pub(crate) fn spectral(&self, k: usize, n_init: usize, seed: u64) -> Result<KMeansModel> {
         let n = self.len();
         let coords = if n <= DENSE_LIMIT {
             self.top_eigenvectors_dense(k)
-        } else {
+        } else if n <= SUBSPACE_LIMIT {
             self.top_eigenvectors_iterative(k, seed)
+        } else {
+            self.top_eigenvectors_lobpcg(k, seed)
         };
         // Eigenvectors of the normalised matrix back to the random-walk ones.
         let mut data = Vec::with_capacity(n * k);
@@ -224,6 +277,17 @@ impl Graph {
             .map(|(l, v)| l / v)
             .sum::<f64>()
             / parts as f64
+    }
+
+    /// As [`top_eigenvectors_dense`](Self::top_eigenvectors_dense), by LOBPCG
+    /// ([`crate::lobpcg`]) from a random start.
+    pub(crate) fn top_eigenvectors_lobpcg(&self, k: usize, seed: u64) -> DMatrix<f64> {
+        let n = self.len();
+        let mut rng = StdRng::seed_from_u64(seed);
+        let start = DMatrix::from_fn(n, k, |_, _| rng.random_range(-1.0..1.0));
+        let (values, x) =
+            crate::lobpcg::largest(|v| self.normalised_product(v), &start, LOBPCG_TOL, MAX_ITER);
+        Self::top(&values, &x, k)
     }
 
     /// The eigenvectors of the `k` largest eigenvalues of `D^-1/2 A D^-1/2`, largest first,

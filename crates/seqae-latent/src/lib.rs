@@ -27,7 +27,9 @@ mod kernels;
 pub mod kmeans;
 pub mod kshape;
 mod linalg;
+mod lobpcg;
 pub mod metrics;
+mod nndescent;
 pub mod pca;
 #[doc(hidden)]
 pub mod peak;

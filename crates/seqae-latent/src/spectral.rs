@@ -6,12 +6,10 @@
 //! the eigenvectors of the largest eigenvalues of `D^-1/2 A D^-1/2`, divide by
 //! `sqrt(degree)`, and run k-means on those coordinates. It follows clusters that are connected rather than
 //! round, which k-means on the points themselves cannot.
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-
 use crate::error::{LatentError, Result};
 use crate::graph::Graph;
 use crate::kmeans::KMeansModel;
+use crate::nndescent;
 use seqae_data::Matrix;
 
 /// Spectral clustering settings.
@@ -24,13 +22,15 @@ pub struct Spectral {
 }
 
 impl Spectral {
-    /// The most points [`Spectral::fit`] clusters directly (the graph is built from all
-    /// pairwise distances); [`Spectral::fit_landmarks`] takes any number.
-    pub const MAX_POINTS: usize = 20_000;
-    /// Landmarks [`Spectral::fit_landmarks`] clusters.
-    pub const LANDMARKS: usize = 5_000;
+    /// Up to this many points the graph holds each point's exact nearest neighbours (from all
+    /// pairwise distances); above, approximate ones found by NN-descent ([`crate::nndescent`]).
+    pub const EXACT_POINTS: usize = crate::graph::SUBSPACE_LIMIT;
+    /// The most neighbours per point the default rule gives (the graph's size and the
+    /// neighbour search's cost grow with it).
+    pub const MAX_NEIGHBOURS: usize = 30;
 
-    /// `k` clusters; neighbours `ceil(sqrt(n))`, 10 k-means restarts, seed 0.
+    /// `k` clusters; neighbours `min(ceil(sqrt(n)), MAX_NEIGHBOURS)`, 10 k-means restarts,
+    /// seed 0.
     pub fn new(k: usize) -> Self {
         Spectral {
             k,
@@ -52,7 +52,7 @@ impl Spectral {
         self
     }
 
-    /// Seed of the iteration's start and of k-means.
+    /// Seed of the neighbour search, the eigensolver's start and k-means.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -61,7 +61,7 @@ impl Spectral {
     /// The neighbours used for `n` points.
     pub fn neighbours_for(&self, n: usize) -> usize {
         self.neighbours
-            .unwrap_or_else(|| (n as f64).sqrt().ceil() as usize)
+            .unwrap_or_else(|| ((n as f64).sqrt().ceil() as usize).min(Self::MAX_NEIGHBOURS))
             .clamp(2, n.max(2))
             .min(n)
     }
@@ -79,31 +79,13 @@ impl Spectral {
                 n_samples: n,
             });
         }
-        if n > Self::MAX_POINTS {
-            return Err(LatentError::TooManySamples {
-                what: "spectral clustering",
-                most: Self::MAX_POINTS,
-                got: n,
-            });
-        }
-        Graph::knn(m, self.neighbours_for(n)).spectral(self.k, self.n_init, self.seed)
-    }
-
-    /// The clusters of the rows of `m` when they are too many to cluster directly: spectral
-    /// clustering of [`LANDMARKS`](Self::LANDMARKS) rows drawn at random (from the seed),
-    /// then each row given the cluster of its nearest landmark (the k-means assignment
-    /// kernel). With at most `LANDMARKS` rows it is [`fit`](Self::fit)'s labels.
-    pub fn fit_landmarks(&self, m: &Matrix) -> Result<Vec<usize>> {
-        let n = m.rows();
-        if n <= Self::LANDMARKS {
-            return Ok(self.fit(m)?.labels().to_vec());
-        }
-        let mut rng = StdRng::seed_from_u64(self.seed ^ 0x1a2d_3a4c);
-        let idx = crate::sorted_sample(&mut rng, n, Self::LANDMARKS);
-        let landmarks = m.select_rows(&idx);
-        let clusters = self.fit(&landmarks)?.labels().to_vec();
-        let nearest = KMeansModel::with_centres(landmarks).predict(m)?;
-        Ok(nearest.into_iter().map(|j| clusters[j]).collect())
+        let nn = self.neighbours_for(n);
+        let graph = if n <= Self::EXACT_POINTS {
+            Graph::knn(m, nn)
+        } else {
+            Graph::from_neighbours(&nndescent::nearest(m, nn, self.seed))
+        };
+        graph.spectral(self.k, self.n_init, self.seed)
     }
 }
 
@@ -112,6 +94,8 @@ mod tests {
     use super::*;
     use crate::kmeans::KMeans;
     use crate::metrics;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
 
     /// Two concentric rings: k-means cuts them in half, spectral clustering separates them.
     fn rings(n: usize) -> (Matrix, Vec<usize>) {
@@ -138,7 +122,7 @@ mod tests {
     }
 
     #[test]
-    fn the_iterative_path_agrees_with_the_dense_one() {
+    fn the_iterative_paths_agree_with_the_dense_one() {
         // Three groups far apart: the top three eigenvalues stand clear of the rest.
         let (mut data, mut labels) = (Vec::new(), Vec::new());
         for i in 0..300 {
@@ -150,22 +134,26 @@ mod tests {
         let m = Matrix::new(data, 300, 2).unwrap();
         let g = Graph::knn(&m, 8);
         let dense = g.top_eigenvectors_dense(3);
-        let iter = g.top_eigenvectors_iterative(3, 3);
         // The same subspace: each iterative vector lies in the span of the dense ones.
-        for c in 0..3 {
-            let v = iter.column(c);
-            let proj: f64 = (0..3).map(|d| dense.column(d).dot(&v).powi(2)).sum();
-            assert!(proj > 0.999, "column {c}: {proj}");
+        for iter in [
+            g.top_eigenvectors_iterative(3, 3),
+            g.top_eigenvectors_lobpcg(3, 3),
+        ] {
+            for c in 0..3 {
+                let v = iter.column(c);
+                let proj: f64 = (0..3).map(|d| dense.column(d).dot(&v).powi(2)).sum();
+                assert!(proj > 0.999, "column {c}: {proj}");
+            }
         }
         let sp = Spectral::new(3).with_neighbours(8).fit(&m).unwrap();
         assert_eq!(metrics::nmi(&labels, sp.labels()).unwrap(), 1.0);
     }
 
     #[test]
-    fn landmarks_give_every_point_the_cluster_of_its_group() {
-        // More points than landmarks: three groups far apart in 8 dimensions are found, and
-        // every point is labelled.
-        let (n, d) = (Spectral::LANDMARKS + 3000, 8);
+    fn above_the_exact_search_every_point_is_still_clustered() {
+        // More points than the exact search takes: three groups far apart in 8 dimensions are
+        // found through the approximate graph, every point labelled.
+        let (n, d) = (Spectral::EXACT_POINTS + 3000, 8);
         let mut rng = StdRng::seed_from_u64(4);
         let (mut data, mut labels) = (Vec::new(), Vec::new());
         for i in 0..n {
@@ -177,16 +165,9 @@ mod tests {
             labels.push(g);
         }
         let m = Matrix::new(data, n, d).unwrap();
-        let got = Spectral::new(3).fit_landmarks(&m).unwrap();
-        assert_eq!(got.len(), m.rows());
-        assert_eq!(metrics::nmi(&labels, &got).unwrap(), 1.0);
-        // At most LANDMARKS points: the direct clustering.
-        let (small, _) = rings(300);
-        let sp = Spectral::new(2).with_neighbours(8);
-        assert_eq!(
-            sp.fit_landmarks(&small).unwrap(),
-            sp.fit(&small).unwrap().labels()
-        );
+        let got = Spectral::new(3).fit(&m).unwrap();
+        assert_eq!(got.labels().len(), m.rows());
+        assert_eq!(metrics::nmi(&labels, got.labels()).unwrap(), 1.0);
     }
 
     #[test]
@@ -195,5 +176,9 @@ mod tests {
         assert!(Spectral::new(0).fit(&m).is_err());
         assert!(Spectral::new(11).fit(&m).is_err());
         assert_eq!(Spectral::new(2).neighbours_for(80), 9);
+        assert_eq!(
+            Spectral::new(2).neighbours_for(1_000_000),
+            Spectral::MAX_NEIGHBOURS
+        );
     }
 }

@@ -36,6 +36,7 @@ mod memory;
 mod model;
 mod objective;
 mod params;
+mod stopping;
 #[doc(hidden)]
 pub mod tensor;
 mod train;

@@ -1,7 +1,7 @@
 //! Training: [`Trainer`] fits a model with Adam, global-norm gradient clipping, an optional
 //! validation split with early stopping and a plateau schedule, and divergence detection.
 //! The loop is split into one epoch ([`Session::epoch`]), the validation pass
-//! ([`Session::validate`]) and the early-stopping and schedule state ([`Stopping`]).
+//! ([`Session::validate`]); the early-stopping and schedule state is [`crate::stopping`]'s.
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -18,7 +18,7 @@ use crate::autoencoder::AutoEncoder;
 use crate::backend::Backend;
 use crate::batch::DeviceBatch;
 use crate::checkpoint;
-use crate::config::{ModelConfig, Plateau, TrainConfig};
+use crate::config::{ModelConfig, TrainConfig};
 use crate::error::{ModelError, Result};
 use crate::fused::RunOptions;
 use crate::grads::{global_norm, scale_grads};
@@ -27,6 +27,7 @@ use crate::loss::masked_mse;
 use crate::model::{SeqAe, errors};
 use crate::objective::{Objective, nt_xent};
 use crate::params::Hyperparameters;
+use crate::stopping::Stopping;
 use crate::tensor::scalar;
 
 /// Salt of the validation split's RNG (so that it does not share a stream with the weights).
@@ -35,8 +36,6 @@ const SPLIT_SALT: u64 = 0x5EA0_5A17;
 const AUGMENT_SALT: u64 = 0xA06_3E47;
 /// Salt of each epoch's RNG for dropout and teacher forcing.
 const EPOCH_SALT: u64 = 0xE90C_4D5E;
-/// Relative improvement that counts for early stopping and the plateau schedule.
-const MIN_IMPROVEMENT: f64 = 1e-4;
 
 /// A progress callback.
 type Callback<'a, R> = Option<Box<dyn FnMut(&R) + 'a>>;
@@ -595,84 +594,6 @@ enum EpochEnd {
     Diverged(Divergence),
     /// [`Trainer::stop_when`] said to stop.
     Stopped,
-}
-
-/// Early stopping and the plateau schedule: the best monitored loss so far and how long ago.
-struct Stopping {
-    patience: Option<usize>,
-    plateau: Option<Plateau>,
-    best_loss: f64,
-    best_epoch: usize,
-    /// The best epoch's weights, kept only with early stopping (whose result they are).
-    best_net: Option<AutoEncoder>,
-    since_best: usize,
-    plateau_best: f64,
-    plateau_wait: usize,
-}
-
-impl Stopping {
-    fn new(train: &TrainConfig) -> Stopping {
-        Stopping {
-            patience: train.patience,
-            plateau: train.plateau.clone(),
-            best_loss: f64::INFINITY,
-            best_epoch: 0,
-            best_net: None,
-            since_best: 0,
-            plateau_best: f64::INFINITY,
-            plateau_wait: 0,
-        }
-    }
-
-    /// The state to save in a checkpoint.
-    fn state(&self) -> checkpoint::StoppingState {
-        let finite = |v: f64| v.is_finite().then_some(v);
-        checkpoint::StoppingState {
-            best_loss: finite(self.best_loss),
-            best_epoch: self.best_epoch,
-            since_best: self.since_best,
-            plateau_best: finite(self.plateau_best),
-            plateau_wait: self.plateau_wait,
-        }
-    }
-
-    /// Restores the state of a checkpoint (with the best epoch's weights under early stopping).
-    fn restore(&mut self, s: &checkpoint::StoppingState, best: Option<AutoEncoder>) {
-        self.best_loss = s.best_loss.unwrap_or(f64::INFINITY);
-        self.best_epoch = s.best_epoch;
-        self.since_best = s.since_best;
-        self.plateau_best = s.plateau_best.unwrap_or(f64::INFINITY);
-        self.plateau_wait = s.plateau_wait;
-        self.best_net = best;
-    }
-
-    /// Records the monitored loss of `epoch` (lowering `lr` on a plateau); true when early
-    /// stopping ends the fit.
-    fn update(&mut self, monitored: f64, epoch: usize, net: &AutoEncoder, lr: &mut f64) -> bool {
-        if monitored < self.best_loss * (1.0 - MIN_IMPROVEMENT) || self.best_epoch == 0 {
-            self.best_loss = monitored;
-            self.best_epoch = epoch;
-            if self.patience.is_some() {
-                self.best_net = Some(net.clone());
-            }
-            self.since_best = 0;
-        } else {
-            self.since_best += 1;
-        }
-        if let Some(p) = &self.plateau {
-            if monitored < self.plateau_best * (1.0 - MIN_IMPROVEMENT) {
-                self.plateau_best = monitored;
-                self.plateau_wait = 0;
-            } else {
-                self.plateau_wait += 1;
-                if self.plateau_wait >= p.patience {
-                    *lr = (*lr * p.factor).max(p.min_lr);
-                    self.plateau_wait = 0;
-                }
-            }
-        }
-        matches!(self.patience, Some(patience) if self.since_best >= patience)
-    }
 }
 
 /// A fresh Adam optimiser (epsilon 1e-8).
