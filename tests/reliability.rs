@@ -537,6 +537,14 @@ fn catalogue() -> Vec<Case> {
         "info {in}/zero.ts",
         "zero.ts:1: line longer than 64 MiB",
     ));
+    // A GPU asked of a build without one: what to build, before any work.
+    #[cfg(not(feature = "gpu"))]
+    cases.push(case(
+        "embed on the gpu without gpu support",
+        vec![("one.ts", b"@data\n1,2,3,4\n5,6,7,8\n")],
+        "embed {model} {in}/one.ts --out {out}/e.csv --backend gpu",
+        "built without GPU support; build it with `cargo build --release --features gpu`",
+    ));
     cases
 }
 
@@ -601,7 +609,11 @@ fn run_case(c: &Case, model: &Path) -> Result<(), String> {
 fn every_bad_input_exits_2_with_one_line_and_leaves_nothing() {
     let model = shared_model();
     let cases = catalogue();
-    assert!(cases.len() >= 73, "the catalogue has {} cases", cases.len());
+    assert!(
+        cases.len() >= 73 + usize::from(cfg!(not(feature = "gpu"))),
+        "the catalogue has {} cases",
+        cases.len()
+    );
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|c| run_case(c, model).err())

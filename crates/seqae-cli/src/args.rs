@@ -321,6 +321,9 @@ pub struct ClusterArgs {
     /// Embed INPUT with this model first (INPUT is then data).
     #[arg(long, value_name = "MODEL")]
     pub model: Option<PathBuf>,
+    /// Compute backend that embeds with --model.
+    #[arg(long, value_enum, default_value_t = Backend::default(), requires = "model")]
+    pub backend: Backend,
     /// Number of clusters, or auto (best silhouette over 2..=k-max).
     #[arg(long, default_value = "auto")]
     pub k: KChoice,

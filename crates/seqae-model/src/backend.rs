@@ -2,7 +2,10 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-/// A CPU backend of burn.
+use crate::error::{ModelError, Result};
+use crate::fused::{Kernel, RunOptions};
+
+/// A backend of burn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
@@ -12,28 +15,99 @@ pub enum Backend {
     Flex,
     /// burn-ndarray.
     Ndarray,
+    /// The first GPU through burn's wgpu runtime (Vulkan, Metal or DirectX 12); in a build
+    /// with the `gpu` feature. The recurrent layers run as burn tensor operations (the
+    /// reference kernel: the fused layers are CPU code).
+    Gpu,
 }
 
 impl Backend {
     /// Every backend.
-    pub const ALL: [Backend; 2] = [Backend::Flex, Backend::Ndarray];
+    pub const ALL: [Backend; 3] = [Backend::Flex, Backend::Ndarray, Backend::Gpu];
+    /// The CPU backends (those the fused layers run on).
+    pub const CPU: [Backend; 2] = [Backend::Flex, Backend::Ndarray];
 
-    /// The device for inference (no autodiff).
-    pub fn device(self) -> Device {
+    /// The device for inference (no autodiff); for [`Backend::Gpu`] an error saying what is
+    /// missing when this build or this machine has no GPU.
+    pub fn device(self) -> Result<Device> {
         match self {
-            Backend::Flex => Device::flex(),
+            Backend::Flex => Ok(Device::flex()),
             #[allow(deprecated)]
-            Backend::Ndarray => Device::ndarray(),
+            Backend::Ndarray => Ok(Device::ndarray()),
+            Backend::Gpu => gpu::device().map(|(device, _)| device),
         }
     }
 
     /// The device for training (autodiff).
-    pub fn autodiff_device(self) -> Device {
-        self.device().autodiff()
+    pub fn autodiff_device(self) -> Result<Device> {
+        Ok(self.device()?.autodiff())
+    }
+
+    /// What runs on this backend: the device's name for [`Backend::Gpu`] (the adapter as the
+    /// driver reports it), the backend's otherwise.
+    pub fn device_name(self) -> Result<String> {
+        match self {
+            Backend::Gpu => gpu::device().map(|(_, name)| name),
+            other => Ok(format!("{other} (CPU)")),
+        }
+    }
+
+    /// The run options a model on this backend uses: `run`, with the reference kernel on the
+    /// GPU (the fused layers run on the host).
+    pub fn run_options(self, run: RunOptions) -> RunOptions {
+        match self {
+            Backend::Gpu => RunOptions {
+                kernel: Kernel::Reference,
+                ..run
+            },
+            _ => run,
+        }
+    }
+}
+
+#[cfg(feature = "gpu")]
+mod gpu {
+    use std::sync::OnceLock;
+
+    use super::*;
+
+    /// The GPU device and its name, set up once per process (burn's runtime cannot be set up
+    /// twice), or why there is none.
+    pub(super) fn device() -> Result<(Device, String)> {
+        static DEVICE: OnceLock<std::result::Result<(Device, String), String>> = OnceLock::new();
+        DEVICE
+            .get_or_init(|| {
+                Device::wgpu_options()
+                    .init_with_setup()
+                    .map(|(device, setup)| {
+                        let info = setup.adapter.get_info();
+                        (device, format!("{} ({:?})", info.name, info.backend))
+                    })
+                    .map_err(|e| {
+                        format!(
+                            "backend gpu: no usable GPU ({e}); install the GPU's Vulkan driver (on Debian: mesa-vulkan-drivers for a software one) and libvulkan1"
+                        )
+                    })
+            })
+            .clone()
+            .map_err(ModelError::Device)
+    }
+}
+
+#[cfg(not(feature = "gpu"))]
+mod gpu {
+    use super::*;
+
+    /// No GPU in this build.
+    pub(super) fn device() -> Result<(Device, String)> {
+        Err(ModelError::Device(
+            "backend gpu: this seqae was built without GPU support; build it with `cargo build --release --features gpu`".into(),
+        ))
     }
 }
 
 seqae_data::named_enum!(Backend, "backend", {
     Flex => "flex",
     Ndarray => "ndarray",
+    Gpu => "gpu",
 });

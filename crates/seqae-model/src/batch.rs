@@ -216,7 +216,7 @@ mod tests {
     /// stacked inputs and mask are time-major.
     #[test]
     fn teacher_inputs_are_the_target_one_step_late() {
-        let device = Backend::Flex.device();
+        let device = Backend::Flex.device().expect("flex is built in");
         let batch = Batch::gather(&set(), &[0, 1]);
         for (reverse, teacher) in [
             (false, [0.0, 0.0, 1.0, 4.0, 2.0, 5.0]),

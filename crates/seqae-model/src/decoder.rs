@@ -226,7 +226,7 @@ mod tests {
     /// The whole-sequence path (inputs known in advance) and the step-by-step path agree.
     #[test]
     fn layerwise_and_stepwise_decoding_agree() {
-        let device = Backend::Flex.device();
+        let device = Backend::Flex.device().expect("flex is built in");
         for cell in Cell::ALL {
             let config = ModelConfig {
                 cell,

@@ -21,6 +21,9 @@ pub enum ModelError {
         /// Channels of the data.
         found: usize,
     },
+    /// The backend asked for cannot run here (no GPU, or a build without GPU support).
+    #[error("{0}")]
+    Device(String),
     /// The data holds no sequence (or too few for the requested split).
     #[error("{0}")]
     Empty(String),

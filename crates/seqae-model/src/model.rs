@@ -61,13 +61,13 @@ impl SeqAe {
             });
         }
         let mut rng = StdRng::seed_from_u64(seed);
-        let net = AutoEncoder::init(config, channels, &mut rng, &backend.device());
+        let net = AutoEncoder::init(config, channels, &mut rng, &backend.device()?);
         Ok(SeqAe {
             config: config.clone(),
             channels,
             normalizer,
             backend,
-            run: RunOptions::default(),
+            run: backend.run_options(RunOptions::default()),
             net,
             history: History::default(),
             hyperparameters: None,
@@ -99,14 +99,15 @@ impl SeqAe {
         self.backend
     }
 
-    /// The same model on another backend.
-    pub fn with_backend(self, backend: Backend) -> SeqAe {
-        let net = self.net.to_device(&backend.device());
-        SeqAe {
+    /// The same model on another backend (an error if that backend cannot run here).
+    pub fn with_backend(self, backend: Backend) -> Result<SeqAe> {
+        let net = self.net.to_device(&backend.device()?);
+        Ok(SeqAe {
             backend,
             net,
+            run: backend.run_options(self.run),
             ..self
-        }
+        })
     }
 
     /// How the recurrent layers run (kernel and CPU path).
@@ -114,9 +115,13 @@ impl SeqAe {
         self.run
     }
 
-    /// The same model with other run options (the results agree to rounding).
+    /// The same model with other run options (the results agree to rounding); on the GPU
+    /// the layers stay the reference ones ([`Backend::run_options`]).
     pub fn with_run_options(self, run: RunOptions) -> SeqAe {
-        SeqAe { run, ..self }
+        SeqAe {
+            run: self.backend.run_options(run),
+            ..self
+        }
     }
 
     /// How the model was fitted (empty for an untrained model).
@@ -140,7 +145,7 @@ impl SeqAe {
         self.net.num_params()
     }
 
-    fn device(&self) -> Device {
+    fn device(&self) -> Result<Device> {
         self.backend.device()
     }
 
@@ -162,7 +167,7 @@ impl SeqAe {
         let (norm, _) = self.normalizer.transform(set)?;
         let k = self.latent_dim();
         let mut out = vec![0.0; set.len() * k];
-        for_batches(&norm, &self.config, &self.device(), |db, idx| {
+        for_batches(&norm, &self.config, &self.device()?, |db, idx| {
             let z = to_vec(self.net.encode(db, self.run))?;
             for (row, &i) in idx.iter().enumerate() {
                 out[i * k..(i + 1) * k].copy_from_slice(&z[row * k..(row + 1) * k]);
@@ -185,7 +190,7 @@ impl SeqAe {
         let (norm, scales) = self.normalizer.transform(set)?;
         let mut out = set.clone();
         let (c, p) = (self.channels, self.config.patch_size());
-        for_batches(&norm, &self.config, &self.device(), |db, idx| {
+        for_batches(&norm, &self.config, &self.device()?, |db, idx| {
             let (_, y) = self.net.forward(db, None, &self.config, self.run, None);
             let y = to_vec(y)?;
             for (row, &i) in idx.iter().enumerate() {
@@ -235,7 +240,7 @@ impl SeqAe {
             DecoderInput::Latent => Feed::Latent,
             DecoderInput::TeacherForcing { .. } | DecoderInput::FreeRunning => Feed::Free,
         };
-        let device = self.device();
+        let device = self.device()?;
         let mut builder = SequenceSetBuilder::new(c);
         let mut seq = vec![0.0f32; length * c];
         for first in (0..z.rows()).step_by(INFERENCE_BATCH) {
@@ -273,7 +278,7 @@ impl SeqAe {
     pub fn reconstruction_error(&self, set: &SequenceSet) -> Result<Vec<f32>> {
         self.check(set)?;
         let (norm, _) = self.normalizer.transform(set)?;
-        let (sse, counts) = errors(&self.net, &norm, &self.config, self.run, &self.device())?;
+        let (sse, counts) = errors(&self.net, &norm, &self.config, self.run, &self.device()?)?;
         Ok(sse
             .iter()
             .zip(&counts)

@@ -364,7 +364,7 @@ impl<'c> Session<'c> {
         } else {
             Some(normalizer.transform(&set.subset(&val_idx))?.0)
         };
-        let device = backend.autodiff_device();
+        let device = backend.autodiff_device()?;
         let mut rng = StdRng::seed_from_u64(train.seed);
         let model = model.resolved(set.max_len());
         let net = AutoEncoder::init(&model, set.channels(), &mut rng, &device);
@@ -372,13 +372,13 @@ impl<'c> Session<'c> {
             model,
             train,
             backend,
-            run,
+            run: backend.run_options(run),
             channels: set.channels(),
             normalizer,
             train_set,
             val_set,
             device,
-            plain: backend.device(),
+            plain: backend.device()?,
             rng,
             augment_rng: StdRng::seed_from_u64(train.seed ^ AUGMENT_SALT),
             optim: new_optimizer(),

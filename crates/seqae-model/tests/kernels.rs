@@ -70,8 +70,8 @@ fn whole_model_agrees_across_kernels() {
     for isa in Isa::ALL.iter().filter(|isa| !isa.supported()) {
         eprintln!("fused {isa} path not run: this CPU lacks it");
     }
-    for backend in Backend::ALL {
-        let device = backend.autodiff_device();
+    for backend in Backend::CPU {
+        let device = backend.autodiff_device().unwrap();
         let (db, target) = DeviceBatch::with_target(&batch, true, &device);
         for cell in Cell::ALL {
             for (decoder_input, pooling) in [

@@ -37,7 +37,7 @@ pub fn model(e: ModelError) -> PyErr {
     match e {
         ModelError::Io { ref source, .. } => os_error(source.kind(), e.to_string()),
         ModelError::Data(d) => data(d),
-        ModelError::Tensor(_) => PyRuntimeError::new_err(e.to_string()),
+        ModelError::Tensor(_) | ModelError::Device(_) => PyRuntimeError::new_err(e.to_string()),
         ModelError::Memory(_) => pyo3::exceptions::PyMemoryError::new_err(e.to_string()),
         other => PyValueError::new_err(other.to_string()),
     }

@@ -84,6 +84,11 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         ));
     }
     let (cell, backend) = (args.cell, args.backend);
+    // The device (a GPU that is missing fails here, before any work) and the kernel it runs.
+    let device = backend.device_name()?;
+    let kernel = backend
+        .run_options(RunOptions::with_kernel(args.kernel))
+        .kernel;
     // The peer's script is checked before the long run, so that a wrong path fails fast.
     let peer = match &args.peer {
         Some(python) => {
@@ -138,7 +143,8 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         let mut v = side(&all);
         v["cell"] = cell.name().into();
         v["backend"] = backend.name().into();
-        v["kernel"] = args.kernel.name().into();
+        v["kernel"] = kernel.name().into();
+        v["device"] = device.clone().into();
         v["isa"] = isa.name().into();
         v["cpu"] = cpu.clone().into();
         v["threads"] = args.threads.into();
@@ -165,10 +171,10 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         return Ok(());
     }
     say!(
-        "seqae {} {} kernel={} isa={} cell={} n={} len={} dim={} hidden={} latent={} batch={} epochs={} threads={} runs={}",
+        "seqae {} {} device={device:?} kernel={} isa={} cell={} n={} len={} dim={} hidden={} latent={} batch={} epochs={} threads={} runs={}",
         env!("CARGO_PKG_VERSION"),
         backend.name(),
-        args.kernel.name(),
+        kernel.name(),
         isa.name(),
         cell.name(),
         args.n,
@@ -396,6 +402,11 @@ fn run_peer(python: &Path, script: &Path, args: &BenchArgs) -> CliResult<Measure
             "--threads",
             &args.threads.to_string(),
         ])
+        // On the GPU the peer runs on CUDA (cuDNN's fused layers).
+        .args(match args.backend {
+            Backend::Gpu => &["--device", "cuda"][..],
+            _ => &[],
+        })
         .output()
         .map_err(|e| CliError::Input(format!("--peer {}: cannot run: {e}", python.display())))?;
     let stdout = String::from_utf8_lossy(&out.stdout);

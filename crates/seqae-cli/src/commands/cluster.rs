@@ -8,7 +8,6 @@ use crate::error::{CliError, CliResult};
 use crate::table::Table;
 use seqae_data::SequenceSet;
 use seqae_latent::{ClusterOptions, Clustering, Matrix, Method, metrics};
-use seqae_model::Backend;
 use std::path::Path;
 
 /// The most restarts `--n-init` takes.
@@ -92,7 +91,7 @@ fn inputs(args: &ClusterArgs) -> CliResult<(Option<Table>, Option<SequenceSet>)>
         (None, Method::KShape) => Ok((None, Some(data.read()?))),
         (None, _) => Ok((Some(Table::read(&args.input)?), None)),
         (Some(dir), method) => {
-            let model = load_model(dir, Backend::default())?;
+            let model = load_model(dir, args.backend)?;
             let table = data.embed_with(&model, dir)?;
             let most = seqae_latent::views::MAX_EXTENDED_POINTS;
             if method == Method::Auto && table.rows() > most {

@@ -59,7 +59,7 @@ fn run(
     seed: u64,
 ) -> Case {
     let (steps, batch, input, hidden) = size;
-    let dev: Device = backend.autodiff_device();
+    let dev: Device = backend.autodiff_device().expect("a CPU backend");
     let mut rng = StdRng::seed_from_u64(seed);
     let cw = CellWeights::init(cell, input, hidden, &mut rng, &dev);
     let x = tensor(
@@ -186,13 +186,18 @@ fn run(
 /// Asserts that every value of `b` is `a`'s to `1e-5` (relative), but for the first `skip`
 /// value sets; `context` names a value set in the message.
 fn assert_close(a: &Case, b: &Case, skip: usize, context: impl Fn(usize) -> String) {
+    assert_within(a, b, skip, 1e-5, context)
+}
+
+/// As [`assert_close`] to `tol`.
+fn assert_within(a: &Case, b: &Case, skip: usize, tol: f32, context: impl Fn(usize) -> String) {
     assert_eq!(a.values.len(), b.values.len());
     for (k, (u, v)) in a.values.iter().zip(&b.values).enumerate().skip(skip) {
         assert_eq!(u.len(), v.len());
         for (p, q) in u.iter().zip(v) {
             assert!(
-                (p - q).abs() <= 1e-5 * (1.0 + p.abs()),
-                "{}: reference {p} fused {q}",
+                (p - q).abs() <= tol * (1.0 + p.abs()),
+                "{}: {p} against {q}",
                 context(k)
             );
         }
@@ -203,7 +208,7 @@ fn assert_close(a: &Case, b: &Case, skip: usize, context: impl Fn(usize) -> Stri
 fn fused_matches_reference_outputs_and_gradients() {
     let names = ["out", "h", "c|dx", "..."];
     let paths = paths();
-    for backend in Backend::ALL {
+    for backend in Backend::CPU {
         for cell in Cell::ALL {
             for (s, &size) in SIZES.iter().enumerate() {
                 for masked in [false, true] {
@@ -246,7 +251,7 @@ fn fused_matches_reference_outputs_and_gradients() {
 #[test]
 fn projected_fused_matches_reference_then_linear() {
     let paths = paths();
-    for backend in Backend::ALL {
+    for backend in Backend::CPU {
         for cell in Cell::ALL {
             for (s, &size) in SIZES.iter().enumerate() {
                 for masked in [false, true] {
@@ -274,7 +279,7 @@ fn projected_fused_matches_reference_then_linear() {
 #[test]
 fn fused_inference_matches_reference() {
     for cell in Cell::ALL {
-        let dev = Backend::Flex.device();
+        let dev = Backend::Flex.device().expect("flex is built in");
         let mut rng = StdRng::seed_from_u64(3);
         let cw = CellWeights::init(cell, 2, 5, &mut rng, &dev);
         let x = tensor(uniform(&mut rng, 4 * 3 * 2, 1.0), [4, 3, 2], &dev);
@@ -293,6 +298,59 @@ fn fused_inference_matches_reference() {
             let pairs = r.iter().zip(to_vec(f).unwrap());
             for (a, b) in pairs.chain(projected.iter().zip(to_vec(p).unwrap())) {
                 assert!((a - b).abs() < 1e-5, "{cell} {isa}: {a} vs {b}");
+            }
+        }
+    }
+}
+
+/// The layers on the GPU (burn's wgpu runtime: a real GPU, or lavapipe on the CPU in CI)
+/// against the CPU: outputs, final states and every gradient, each cell, with and without
+/// padded steps, both directions, and the decoder's projection. Without a usable GPU it
+/// fails, saying what is missing: it never passes without having run.
+#[cfg(feature = "gpu")]
+#[test]
+fn gpu_matches_cpu_outputs_and_gradients() {
+    if let Err(e) = Backend::Gpu.device() {
+        panic!("not run: {e}");
+    }
+    eprintln!("GPU: {}", Backend::Gpu.device_name().unwrap());
+    for cell in Cell::ALL {
+        for (s, &size) in SIZES.iter().enumerate() {
+            for masked in [false, true] {
+                for reverse in [false, true] {
+                    let seed = 70 + s as u64;
+                    let case = |backend| {
+                        run(
+                            cell,
+                            size,
+                            masked,
+                            reverse,
+                            Layer::Reference,
+                            false,
+                            backend,
+                            seed,
+                        )
+                    };
+                    assert_within(&case(Backend::Flex), &case(Backend::Gpu), 0, 1e-4, |k| {
+                        format!("{cell} {size:?} masked {masked} reverse {reverse}: value set {k}")
+                    });
+                }
+                let case = |backend| {
+                    let layer = Layer::Projected(None, s % 2 == 0);
+                    run(
+                        cell,
+                        size,
+                        masked,
+                        false,
+                        layer,
+                        false,
+                        backend,
+                        90 + s as u64,
+                    )
+                };
+                assert_within(&case(Backend::Flex), &case(Backend::Gpu), 0, 1e-4, |k| {
+                    format!("{cell} {size:?} masked {masked} projected: value set {k}")
+                });
             }
         }
     }

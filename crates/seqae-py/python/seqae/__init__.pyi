@@ -40,7 +40,7 @@ _Pooling = Literal["mean", "last", "max", "last-mean"]
 _DecoderInput = Literal["unconditioned", "latent", "teacher-forcing", "free-running"]
 _Normalize = Literal["global", "zscore", "minmax", "none"]
 _Objective = Literal["reconstruction", "contrastive"]
-_Backend = Literal["flex", "ndarray"]
+_Backend = Literal["flex", "ndarray", "gpu"]
 _SequencesOut = Union[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]
 
 class SeqAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):

@@ -1,0 +1,107 @@
+//! The `gpu` backend against the CPU, end to end: a fit on the GPU follows the same losses, its
+//! embeddings equal the CPU's, and its model file embeds alike on either. Built only with the
+//! `gpu` feature; without a usable GPU (a real one, or lavapipe on the CPU) each test fails
+//! saying what is missing, so none passes without having run.
+#![cfg(feature = "gpu")]
+use seqae_data::{SequenceSet, SequenceSetBuilder};
+use seqae_model::{Backend, Cell, ModelConfig, Patch, Pooling, SeqAe, TrainConfig, Trainer};
+
+/// Fails the test, naming what is missing, when there is no GPU.
+fn require_gpu() {
+    match Backend::Gpu.device_name() {
+        Ok(name) => eprintln!("GPU: {name}"),
+        Err(e) => panic!("not run: {e}"),
+    }
+}
+
+/// Twenty sequences of two channels and lengths 5 to 11 (padded batches, masks).
+fn ragged() -> SequenceSet {
+    let mut b = SequenceSetBuilder::new(2);
+    for i in 0..20 {
+        let len = 5 + i % 7;
+        let v: Vec<f32> = (0..len * 2)
+            .map(|k| ((k + 3 * i) as f32 * 0.3).sin())
+            .collect();
+        b.push(&v, None, None).unwrap();
+    }
+    b.finish().unwrap()
+}
+
+fn model(cell: Cell) -> ModelConfig {
+    ModelConfig {
+        cell,
+        hidden: 12,
+        latent: 4,
+        layers: 2,
+        bidirectional: true,
+        patch: Patch::Size(1),
+        pooling: Pooling::Mean,
+        ..ModelConfig::default()
+    }
+}
+
+fn train() -> TrainConfig {
+    TrainConfig {
+        epochs: 3,
+        min_updates: None,
+        batch_size: 8,
+        ..TrainConfig::default()
+    }
+}
+
+fn assert_close(a: &[f32], b: &[f32], tol: f32, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}");
+    for (x, y) in a.iter().zip(b) {
+        assert!(
+            (x - y).abs() <= tol * (1.0 + x.abs()),
+            "{what}: {x} against {y}"
+        );
+    }
+}
+
+#[test]
+fn a_fit_on_the_gpu_matches_the_cpu_and_its_file_runs_on_either() {
+    require_gpu();
+    let set = ragged();
+    for cell in Cell::ALL {
+        let fit = |backend| {
+            Trainer::new(model(cell), train())
+                .backend(backend)
+                .fit(&set)
+                .unwrap()
+                .model
+        };
+        let (cpu, gpu) = (fit(Backend::Flex), fit(Backend::Gpu));
+        // The same updates: the losses agree to rounding.
+        for (a, b) in cpu
+            .history()
+            .train_loss
+            .iter()
+            .zip(&gpu.history().train_loss)
+        {
+            assert!(
+                (a - b).abs() <= 1e-3 * a.abs(),
+                "{cell}: loss {a} against {b}"
+            );
+        }
+        // The GPU-trained model embeds alike on the GPU and, moved, on the CPU.
+        let on_gpu = gpu.embed(&set).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        gpu.save(dir.path()).unwrap();
+        let loaded = SeqAe::load(dir.path(), Backend::Flex).unwrap();
+        let on_cpu = loaded.embed(&set).unwrap();
+        assert_close(on_cpu.as_slice(), on_gpu.as_slice(), 1e-4, "embeddings");
+        // And a CPU-trained model on the GPU.
+        let cpu_embed = cpu.embed(&set).unwrap();
+        let moved = cpu.with_backend(Backend::Gpu).unwrap();
+        assert_eq!(moved.backend(), Backend::Gpu);
+        assert_close(
+            cpu_embed.as_slice(),
+            moved.embed(&set).unwrap().as_slice(),
+            1e-4,
+            "embeddings of a CPU model",
+        );
+        let rec = moved.reconstruct(&set).unwrap();
+        assert_eq!(rec.len(), set.len());
+    }
+}

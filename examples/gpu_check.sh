@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The GPU benchmark, for a machine with a GPU and no cargo: `seqae bench --backend gpu` beside
+# PyTorch on CUDA (torch_seq_ae.py --device cuda) in one run, on the standard model (hidden 64,
+# length 128, batch 256), for each cell, then the embeddings of the GPU against the CPU's.
+# Build here with `cargo build --release --features gpu`, then run it there from the
+# repository root:
+#   bash examples/gpu_check.sh [PYTHON] [TORCH_SCRIPT]
+# PYTHON (with torch) and TORCH_SCRIPT (../shared/bench/torch_seq_ae.py) are optional: without
+# them only seqae runs. It needs the Vulkan loader (libvulkan.so.1) and the GPU's Vulkan driver.
+set -euo pipefail
+bin=${SEQAE_BIN:-target/release/seqae}
+python=${1:-}
+script=${2:-}
+out=${OUT:-target/gpu-check}
+mkdir -p "$out"
+"$bin" --version
+peer=()
+if [ -n "$python" ] && [ -n "$script" ]; then
+    peer=(--peer "$python" --peer-script "$script")
+    "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
+fi
+for cell in lstm gru rnn; do
+    "$bin" bench --backend gpu --cell "$cell" --n 4096 --len 128 --dim 3 --hidden 64 --batch 256 \
+        --epochs 2 --runs 1 "${peer[@]}" | tee "$out/bench-$cell.txt"
+    "$bin" bench --backend gpu --cell "$cell" --n 4096 --len 128 --dim 3 --hidden 64 --batch 256 \
+        --epochs 2 --runs 1 --json > "$out/bench-$cell.json"
+done
+# Embeddings on the GPU against the CPU's, from one model (the demo's data).
+"$bin" train datasets/BasicMotions --out "$out/model" --epochs 5 --backend gpu --force --quiet
+"$bin" embed "$out/model" datasets/BasicMotions --out "$out/cpu.csv" --force
+"$bin" embed "$out/model" datasets/BasicMotions --out "$out/gpu.csv" --backend gpu --force
+python3 - "$out/cpu.csv" "$out/gpu.csv" <<'PY'
+import csv, sys
+rows = [list(csv.reader(open(p)))[1:] for p in sys.argv[1:]]
+worst = max(abs(float(a) - float(b)) / (1 + abs(float(a)))
+            for ra, rb in zip(*rows) for a, b in zip(ra[1:], rb[1:]))
+print(f"embeddings, GPU against CPU: largest relative difference {worst:.2e} over {len(rows[0])} rows")
+PY
