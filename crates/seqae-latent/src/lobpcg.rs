@@ -61,8 +61,9 @@ where
             Some(p) => side_by_side(&[&x, &w, &p]),
             None => side_by_side(&[&x, &w]),
         };
-        // Rayleigh-Ritz on the orthonormal span, from the span's exact image (images updated
-        // by the same combinations as the vectors drift from the truth step by step).
+        // Rayleigh-Ritz on the orthonormal span, from the span's exact image (images carried
+        // along by the same combinations as the vectors drift further from the truth at each
+        // step).
         let as_ = op(&s);
         let (values, c) = top(&symmetric(cross(&s, &as_)), k);
         let x_next = times(&s, &c);
