@@ -10,7 +10,10 @@ if [ "${SEQAE_VULKAN:-lavapipe}" != system ]; then
     if [ -z "$icd" ]; then
         sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get install -y --no-install-recommends mesa-vulkan-drivers libvulkan1 >/dev/null
+        # A fresh machine may have no package lists yet: update them, then try again.
+        $sudo apt-get install -y --no-install-recommends mesa-vulkan-drivers libvulkan1 >/dev/null ||
+            { $sudo apt-get update >/dev/null &&
+                $sudo apt-get install -y --no-install-recommends mesa-vulkan-drivers libvulkan1 >/dev/null; }
         icd=$(ls /usr/share/vulkan/icd.d/lvp_icd*.json | head -n 1)
     fi
     export VK_ICD_FILENAMES="$icd"
