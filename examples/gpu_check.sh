@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU benchmark, for a machine with a GPU and no cargo: `seqae bench --backend gpu` beside
 # PyTorch on CUDA (torch_seq_ae.py --device cuda) in one run, on the standard model (hidden 64,
-# length 128, batch 256), for each cell, then the embeddings of the GPU against the CPU's.
+# length 128, batch 256), for each cell (bench-CELL.json in $OUT), then the embeddings of the
+# GPU against the CPU's.
 # Build here with `cargo build --release --features gpu`, then run it there from the
 # repository root:
 #   bash examples/gpu_check.sh [PYTHON] [TORCH_SCRIPT]
@@ -19,11 +20,19 @@ if [ -n "$python" ] && [ -n "$script" ]; then
     peer=(--peer "$python" --peer-script "$script")
     "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
 fi
+# One run per cell (the device's time is short): the JSON keeps every figure, and a line of it
+# is printed.
 for cell in lstm gru rnn; do
     "$bin" bench --backend gpu --cell "$cell" --n 4096 --len 128 --dim 3 --hidden 64 --batch 256 \
-        --epochs 2 --runs 1 "${peer[@]}" | tee "$out/bench-$cell.txt"
-    "$bin" bench --backend gpu --cell "$cell" --n 4096 --len 128 --dim 3 --hidden 64 --batch 256 \
-        --epochs 2 --runs 1 --json > "$out/bench-$cell.json"
+        --epochs 2 --runs 1 "${peer[@]}" --json > "$out/bench-$cell.json"
+    python3 - "$out/bench-$cell.json" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+peer = v.get("peer") or {}
+print(f'{v["cell"]} on {v["device"]} ({v["kernel"]}): train {v["train_seq_per_s"]:.0f} seq/s, '
+      f'encode {v["encode_seq_per_s"]:.0f} seq/s; PyTorch train {peer.get("train_seq_per_s", float("nan")):.0f}, '
+      f'encode {peer.get("encode_seq_per_s", float("nan")):.0f}; ratios {v.get("train_ratio")}, {v.get("encode_ratio")}')
+PY
 done
 # Embeddings on the GPU against the CPU's, from one model (the demo's data).
 "$bin" train datasets/BasicMotions --out "$out/model" --epochs 5 --backend gpu --force --quiet

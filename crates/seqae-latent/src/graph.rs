@@ -15,7 +15,7 @@ use crate::kmeans::{KMeans, KMeansModel};
 use seqae_data::Matrix;
 
 /// Up to this many points the eigenvectors come from a dense eigendecomposition; above, from
-/// subspace iteration on the sparse graph.
+/// an iterative method on the sparse graph ([`SUBSPACE_LIMIT`]).
 pub(crate) const DENSE_LIMIT: usize = 300;
 /// Up to this many points (the graphs of the views, and of embeddings whose neighbours are
 /// searched exactly) subspace iteration finds the eigenvectors, as when the figures of
@@ -139,14 +139,13 @@ impl Graph {
         }
         // Sorted, each row's repeats merged: row i is starts[i]..starts[i + 1] of cols and
         // weights.
-        let distinct: Vec<usize> = rows
+        let total: usize = rows
             .par_iter_mut()
             .map(|row| {
                 row.sort_unstable();
                 row.chunk_by(|a, b| a == b).count()
             })
-            .collect();
-        let total = distinct.iter().sum();
+            .sum();
         let (mut starts, mut cols, mut weights) = (
             Vec::with_capacity(n + 1),
             Vec::with_capacity(total),

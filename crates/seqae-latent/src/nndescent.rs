@@ -248,9 +248,7 @@ fn order(a: &(f32, u32), b: &(f32, u32)) -> std::cmp::Ordering {
 /// Squared Euclidean distance between rows `i` and `j` (NaN counts as infinitely far),
 /// summed in eight lanes (which the compiler keeps in vector registers).
 fn distance(m: &Matrix, i: usize, j: usize) -> f32 {
-    let d = m.as_slice();
-    let c = m.cols();
-    let (a, b) = (&d[i * c..][..c], &d[j * c..][..c]);
+    let (a, b) = (row(m, i), row(m, j));
     let mut lanes = [0.0f32; 8];
     let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f32 = a8
@@ -266,6 +264,11 @@ fn distance(m: &Matrix, i: usize, j: usize) -> f32 {
     }
     let s = lanes.iter().sum::<f32>() + tail;
     if s.is_nan() { f32::INFINITY } else { s }
+}
+
+/// Row `i` of `m` (every index here is a row's).
+fn row(m: &Matrix, i: usize) -> &[f32] {
+    m.row(i).expect("an index of a row")
 }
 
 /// The random stream of point `i` in round `round`.
@@ -287,8 +290,7 @@ fn leaves(m: &Matrix, mut points: Vec<u32>, leaf: usize, seed: u64) -> Vec<Vec<u
     let mut rng = SmallRng::seed_from_u64(seed);
     let a = points[rng.random_range(0..points.len())] as usize;
     let b = points[rng.random_range(0..points.len())] as usize;
-    let c = m.cols();
-    let (ra, rb) = (&m.as_slice()[a * c..][..c], &m.as_slice()[b * c..][..c]);
+    let (ra, rb) = (row(m, a), row(m, b));
     let normal: Vec<f32> = ra.iter().zip(rb).map(|(x, y)| y - x).collect();
     let offset: f32 = normal
         .iter()
@@ -296,8 +298,8 @@ fn leaves(m: &Matrix, mut points: Vec<u32>, leaf: usize, seed: u64) -> Vec<Vec<u
         .map(|(w, (x, y))| w * (x + y) / 2.0)
         .sum();
     let (mut left, mut right): (Vec<u32>, Vec<u32>) = points.iter().partition(|&&p| {
-        let row = &m.as_slice()[p as usize * c..][..c];
-        normal.iter().zip(row).map(|(w, x)| w * x).sum::<f32>() <= offset
+        let x = row(m, p as usize);
+        normal.iter().zip(x).map(|(w, v)| w * v).sum::<f32>() <= offset
     });
     if left.is_empty() || right.is_empty() {
         points.shuffle(&mut rng);

@@ -27,6 +27,8 @@ pub struct SeqAe {
     pub(crate) channels: usize,
     pub(crate) normalizer: Normalizer,
     pub(crate) backend: Backend,
+    /// How the layers run on `backend`: always `backend.run_options(..)` of what was asked
+    /// (set so by every constructor), so the GPU never reaches the fused CPU layers.
     pub(crate) run: RunOptions,
     pub(crate) net: AutoEncoder,
     pub(crate) history: History,
