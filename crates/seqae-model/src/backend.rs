@@ -3,7 +3,6 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
-use crate::fused::{Kernel, RunOptions};
 
 /// A backend of burn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -16,15 +15,14 @@ pub enum Backend {
     /// burn-ndarray.
     Ndarray,
     /// The first GPU through burn's wgpu runtime (Vulkan, Metal or DirectX 12); in a build
-    /// with the `gpu` feature. The recurrent layers run as burn tensor operations (the
-    /// reference kernel: the fused layers are CPU code).
+    /// with the `gpu` feature. The fused recurrent layers run there as CubeCL kernels.
     Gpu,
 }
 
 impl Backend {
     /// Every backend.
     pub const ALL: [Backend; 3] = [Backend::Flex, Backend::Ndarray, Backend::Gpu];
-    /// The CPU backends (those the fused layers run on).
+    /// The CPU backends.
     pub const CPU: [Backend; 2] = [Backend::Flex, Backend::Ndarray];
 
     /// The device for inference (no autodiff); for [`Backend::Gpu`] an error saying what is
@@ -49,18 +47,6 @@ impl Backend {
         match self {
             Backend::Gpu => gpu::device().map(|(_, name)| name),
             other => Ok(format!("{other} (CPU)")),
-        }
-    }
-
-    /// The run options a model on this backend uses: `run`, with the reference kernel on the
-    /// GPU (the fused layers run on the host).
-    pub fn run_options(self, run: RunOptions) -> RunOptions {
-        match self {
-            Backend::Gpu => RunOptions {
-                kernel: Kernel::Reference,
-                ..run
-            },
-            _ => run,
         }
     }
 }

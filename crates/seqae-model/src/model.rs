@@ -27,8 +27,7 @@ pub struct SeqAe {
     pub(crate) channels: usize,
     pub(crate) normalizer: Normalizer,
     pub(crate) backend: Backend,
-    /// How the layers run on `backend`: always `backend.run_options(..)` of what was asked
-    /// (set so by every constructor), so the GPU never reaches the fused CPU layers.
+    /// How the layers run (kernel and CPU path).
     pub(crate) run: RunOptions,
     pub(crate) net: AutoEncoder,
     pub(crate) history: History,
@@ -69,7 +68,7 @@ impl SeqAe {
             channels,
             normalizer,
             backend,
-            run: backend.run_options(RunOptions::default()),
+            run: RunOptions::default(),
             net,
             history: History::default(),
             hyperparameters: None,
@@ -107,7 +106,6 @@ impl SeqAe {
         Ok(SeqAe {
             backend,
             net,
-            run: backend.run_options(self.run),
             ..self
         })
     }
@@ -117,13 +115,9 @@ impl SeqAe {
         self.run
     }
 
-    /// The same model with other run options (the results agree to rounding); on the GPU
-    /// the layers stay the reference ones ([`Backend::run_options`]).
+    /// The same model with other run options (the results agree to rounding).
     pub fn with_run_options(self, run: RunOptions) -> SeqAe {
-        SeqAe {
-            run: self.backend.run_options(run),
-            ..self
-        }
+        SeqAe { run, ..self }
     }
 
     /// How the model was fitted (empty for an untrained model).

@@ -372,7 +372,7 @@ impl<'c> Session<'c> {
             model,
             train,
             backend,
-            run: backend.run_options(run),
+            run,
             channels: set.channels(),
             normalizer,
             train_set,

@@ -86,9 +86,7 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
     let (cell, backend) = (args.cell, args.backend);
     // The device (a GPU that is missing fails here, before any work) and the kernel it runs.
     let device = backend.device_name()?;
-    let kernel = backend
-        .run_options(RunOptions::with_kernel(args.kernel))
-        .kernel;
+    let kernel = args.kernel;
     // The peer's script is checked before the long run, so that a wrong path fails fast.
     let peer = match &args.peer {
         Some(python) => {
@@ -102,9 +100,13 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
     // (`commands::run` checked `--threads` and started the thread pool with it.)
     // The sides alternate, so that a slow spell of a shared machine falls on both.
     let (mut mine, mut peers) = (Vec::new(), Vec::new());
+    // The CPU's sgemm is the yardstick of CPU runs only.
+    let on_cpu = backend != Backend::Gpu;
     for _ in 0..args.runs {
         let mut m = bench(args, cell, backend)?;
-        m.sgemm_gflops = Some(seqae_latent::peak::sgemm_gflops(PEAK_SIZE, args.threads, 5));
+        if on_cpu {
+            m.sgemm_gflops = Some(seqae_latent::peak::sgemm_gflops(PEAK_SIZE, args.threads, 5));
+        }
         mine.push(m);
         if let Some((python, script)) = &peer {
             peers.push(run_peer(python, script, args)?);
@@ -227,6 +229,19 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
             format!("{:.2}x", ratio(ours.encode, t.encode)),
             mem
         );
+    }
+    if !on_cpu {
+        let layers = match kernel {
+            seqae_model::Kernel::Fused => "fused CubeCL kernels",
+            seqae_model::Kernel::Reference => "burn tensor operations (reference)",
+        };
+        say!("device: {device}; seqae layers: {layers}");
+        say!(
+            "recurrent GEMM work: training {} GFLOP/s, encoding {} GFLOP/s (seqae)",
+            gflops(ours.train, train_flops),
+            gflops(ours.encode, encode_flops)
+        );
+        return Ok(());
     }
     say!("cpu: {cpu}; seqae kernels: {isa} path");
     let side = |m: &Measured| m.sgemm_gflops.map_or("?".into(), |g| format!("{g:.1}"));

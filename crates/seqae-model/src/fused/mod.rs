@@ -1,5 +1,6 @@
-//! Fused CPU recurrent layers: one autodiff node per layer and direction, with hand-written
-//! backpropagation through time on host `f32` buffers (products by [`small_gemm`]).
+//! Fused recurrent layers: one autodiff node per layer and direction, with hand-written
+//! backpropagation through time: on the CPU backends on host `f32` buffers (products by
+//! [`small_gemm`]), on the GPU as CubeCL kernels (`gpu` module, feature `gpu`).
 //!
 //! [`RunOptions`] (carried by each model, not by the process) choose whether the encoder and
 //! decoder run the reference layers ([`crate::layer::run_direction`], built from burn tensor
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub enum Kernel {
     /// Built from burn tensor operations (every backend; the oracle of the tests).
     Reference,
-    /// One fused operation per layer and direction (flex and ndarray backends; the default).
+    /// One fused operation per layer and direction (every backend; the default).
     #[default]
     Fused,
 }
@@ -30,7 +31,7 @@ seqae_data::named_enum!(Kernel, "kernel", {
 pub struct RunOptions {
     /// Reference or fused layers.
     pub kernel: Kernel,
-    /// The code path of the fused layers ([`Isa::best`] by default).
+    /// The CPU code path of the fused layers ([`Isa::best`] by default; the GPU ignores it).
     pub isa: Isa,
 }
 
@@ -53,6 +54,8 @@ impl RunOptions {
     }
 }
 
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod host;
 pub mod op;
 mod small_gemm;

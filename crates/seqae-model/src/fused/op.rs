@@ -1,15 +1,19 @@
 //! The fused layer as a burn backend extension: one operation for the flex and ndarray
-//! backends, and one autodiff node (with [`host::backward`] as its backward pass) for their
-//! autodiff wrappers.
+//! backends (host code, [`host`]) and for the cubecl backend (GPU kernels, `gpu` feature), and
+//! one autodiff node for their autodiff wrappers, whose two halves each backend gives through
+//! [`FusedNode`].
 // burn marks NdArray deprecated; the project still offers it.
 #![allow(deprecated)]
+#[cfg(feature = "gpu")]
+use burn::backend::Cube;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{
-    Autodiff, Backend, Flex, NdArray, TensorMetadata, backend_extension, try_read_sync,
+    Autodiff, Backend, Flex, NdArray, Shape, Slice, TensorMetadata, backend_extension,
+    try_read_sync,
 };
 use burn::tensor::TensorData;
 
@@ -18,7 +22,7 @@ use super::host::{self, CellMath, Dims, Gru, Lstm, Projection, Rnn, Saved, Weigh
 use crate::config::Cell;
 
 /// The fused recurrent layer of one direction.
-#[backend_extension(Autodiff, NdArray, Flex)]
+#[backend_extension(Autodiff, NdArray, Flex, Cube: cfg(feature = "gpu"))]
 pub trait FusedRecurrentOps: Backend {
     /// Runs `call.cell` over `x` `[T, B, C]` with `mask` `[T, B]` from `h0`, `c0` `[B, H]`;
     /// returns, with `call.pass.all_steps`, `[T+1, B, H]`: the hidden state after each step in
@@ -193,9 +197,113 @@ fn forward_on<B: Backend, const N: usize>(
     (y, save.then_some((inp, saved)))
 }
 
-macro_rules! cpu_backend {
-    ($b:ty) => {
-        impl FusedRecurrentOps for $b {
+/// The two halves of a fused call's autodiff node on one backend: the forward pass, keeping
+/// what the backward pass needs, and the backward pass.
+pub trait FusedNode: Backend {
+    /// What the forward pass keeps for the backward pass.
+    type Kept: Clone + Send + Sync + std::fmt::Debug + 'static;
+    /// Whether the node takes the output projection in (`N` = 9 parents); where it does not,
+    /// [`project_by_ops`] composes it from tensor operations after the node.
+    const FOLDS_PROJECTION: bool;
+
+    /// `y` of the call on [`Parents`], and with `save` what the backward pass needs.
+    fn forward_node<const N: usize>(
+        parents: Parents<FloatTensor<Self>, N>,
+        mask: FloatTensor<Self>,
+        call: FusedCall,
+        save: bool,
+    ) -> (FloatTensor<Self>, Option<Self::Kept>);
+
+    /// The gradients of the parents from `dy`, `y`'s, in [`Parents`] order (`x`'s only when
+    /// `need_x`; `None` where not computed).
+    fn backward_node(
+        kept: &Self::Kept,
+        dy: FloatTensor<Self>,
+        need_x: bool,
+    ) -> Vec<Option<FloatTensor<Self>>>;
+}
+
+/// What a CPU backend's node keeps: the host inputs and activations (shared, read-only).
+#[derive(Clone)]
+pub struct HostKept {
+    data: std::sync::Arc<(Inputs, Saved)>,
+    call: FusedCall,
+}
+
+impl std::fmt::Debug for HostKept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "FusedRecurrentState({:?}, {:?})",
+            self.data.0.dims, self.call
+        )
+    }
+}
+
+/// The backward pass on the host: [`host::backward`], its gradients back on `dev`.
+fn host_backward<B: Backend>(
+    kept: &HostKept,
+    dy: FloatTensor<B>,
+    need_x: bool,
+) -> Vec<Option<FloatTensor<B>>> {
+    let dev = dy.device();
+    let dy = host::<B>(dy);
+    let (inp, saved) = &*kept.data;
+    fn run<M: CellMath>(
+        call: FusedCall,
+        inp: &Inputs,
+        saved: &Saved,
+        dy: &[f32],
+        need_x: bool,
+    ) -> host::Grads {
+        host::backward::<M>(
+            inp.dims,
+            &inp.x,
+            &inp.mask,
+            inp.weights(),
+            saved,
+            dy,
+            call.pass,
+            need_x,
+            call.isa,
+        )
+    }
+    let call = kept.call;
+    let g = match call.cell {
+        Cell::Rnn => run::<Rnn>(call, inp, saved, &dy, need_x),
+        Cell::Lstm => run::<Lstm>(call, inp, saved, &dy, need_x),
+        Cell::Gru => run::<Gru>(call, inp, saved, &dy, need_x),
+    };
+    let d = inp.dims;
+    let (gw, k) = (g.b_ih.len(), g.b_out.len());
+    // (The projection's two come last: without it, `N` = 7 parents take the first seven.)
+    let parts = [
+        (g.x, vec![d.steps, d.batch, d.input]),
+        (g.h0, vec![d.batch, d.hidden]),
+        (g.c0, vec![d.batch, d.hidden]),
+        (g.w_ih, vec![d.input, gw]),
+        (g.w_hh, vec![d.hidden, gw]),
+        (g.b_ih, vec![gw]),
+        (g.b_hh, vec![gw]),
+        (g.w_out, vec![d.hidden, k]),
+        (g.b_out, vec![k]),
+    ];
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (v, shape))| {
+            let wanted = (i > 0 || need_x) && (i < 7 || k > 0);
+            wanted.then(|| device::<B>(v, shape, &dev))
+        })
+        .collect()
+}
+
+/// Implements [`FusedRecurrentOps`] for `$t` (with the generics in brackets) from two
+/// functions of ([`Parents`], mask, call): `$plain` for the seven parents of
+/// `fused_recurrent`, `$projected` for the nine of `fused_recurrent_projected`.
+macro_rules! fused_ops {
+    ([$($g:tt)*] $t:ty, $plain:expr, $projected:expr) => {
+        impl<$($g)*> FusedRecurrentOps for $t {
             fn fused_recurrent(
                 x: FloatTensor<Self>,
                 mask: FloatTensor<Self>,
@@ -207,8 +315,7 @@ macro_rules! cpu_backend {
                 b_hh: FloatTensor<Self>,
                 call: FusedCall,
             ) -> FloatTensor<Self> {
-                let parents = [x, h0, c0, w_ih, w_hh, b_ih, b_hh];
-                forward_on::<Self, 7>(parents, mask, call, false).0
+                ($plain)([x, h0, c0, w_ih, w_hh, b_ih, b_hh], mask, call)
             }
 
             fn fused_recurrent_projected(
@@ -225,7 +332,44 @@ macro_rules! cpu_backend {
                 call: FusedCall,
             ) -> FloatTensor<Self> {
                 let parents = [x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_out, b_out];
-                forward_on::<Self, 9>(parents, mask, call, false).0
+                ($projected)(parents, mask, call)
+            }
+        }
+    };
+}
+
+macro_rules! cpu_backend {
+    ($b:ty) => {
+        fused_ops!(
+            [] $b,
+            |p, mask, call| forward_on::<Self, 7>(p, mask, call, false).0,
+            |p, mask, call| forward_on::<Self, 9>(p, mask, call, false).0
+        );
+
+        impl FusedNode for $b {
+            type Kept = HostKept;
+            const FOLDS_PROJECTION: bool = true;
+
+            fn forward_node<const N: usize>(
+                parents: Parents<FloatTensor<Self>, N>,
+                mask: FloatTensor<Self>,
+                call: FusedCall,
+                save: bool,
+            ) -> (FloatTensor<Self>, Option<HostKept>) {
+                let (y, kept) = forward_on::<Self, N>(parents, mask, call, save);
+                let kept = kept.map(|data| HostKept {
+                    data: std::sync::Arc::new(data),
+                    call,
+                });
+                (y, kept)
+            }
+
+            fn backward_node(
+                kept: &HostKept,
+                dy: FloatTensor<Self>,
+                need_x: bool,
+            ) -> Vec<Option<FloatTensor<Self>>> {
+                host_backward::<Self>(kept, dy, need_x)
             }
         }
     };
@@ -233,78 +377,74 @@ macro_rules! cpu_backend {
 cpu_backend!(Flex);
 cpu_backend!(NdArray);
 
-/// What the autodiff node keeps: the host inputs and activations (shared, read-only).
-#[derive(Clone)]
-struct NodeState {
-    data: std::sync::Arc<(Inputs, Saved)>,
+/// [`FusedRecurrentOps::fused_recurrent_projected`] of [`Parents`] as the layer then a linear
+/// layer built from `B`'s tensor operations (on an autodiff backend, their gradients are burn's).
+pub fn project_by_ops<B: FusedRecurrentOps>(
+    parents: Parents<FloatTensor<B>, 9>,
+    mask: FloatTensor<B>,
     call: FusedCall,
+) -> FloatTensor<B> {
+    let [x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_out, b_out] = parents;
+    let [steps, batch, _] = x.shape().dims::<3>();
+    let [hidden, k] = w_out.shape().dims::<2>();
+    let y = B::fused_recurrent(x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh, call);
+    let all = Slice::new(0, None, 1);
+    let states = B::float_slice(y, &[Slice::new(0, Some(steps as isize), 1), all, all]);
+    let states = B::float_reshape(states, Shape::new([steps * batch, hidden]));
+    let out = B::float_add(
+        B::float_matmul(states, w_out),
+        B::float_reshape(b_out, Shape::new([1, k])),
+    );
+    B::float_reshape(out, Shape::new([steps, batch, k]))
 }
 
-impl std::fmt::Debug for NodeState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "FusedRecurrentState({:?}, {:?})",
-            self.data.0.dims, self.call
-        )
+#[cfg(feature = "gpu")]
+fused_ops!(
+    [] Cube,
+    |p, mask, call| super::gpu::forward(p, mask, call, false).0,
+    project_by_ops::<Cube>
+);
+
+#[cfg(feature = "gpu")]
+impl FusedNode for Cube {
+    type Kept = super::gpu::Kept;
+    const FOLDS_PROJECTION: bool = false;
+
+    fn forward_node<const N: usize>(
+        parents: Parents<FloatTensor<Self>, N>,
+        mask: FloatTensor<Self>,
+        call: FusedCall,
+        save: bool,
+    ) -> (FloatTensor<Self>, Option<Self::Kept>) {
+        let parents: [FloatTensor<Self>; 7] = Vec::from(parents)
+            .try_into()
+            .expect("seven parents: the GPU composes the output projection outside the node");
+        super::gpu::forward(parents, mask, call, save)
+    }
+
+    fn backward_node(
+        kept: &Self::Kept,
+        dy: FloatTensor<Self>,
+        need_x: bool,
+    ) -> Vec<Option<FloatTensor<Self>>> {
+        super::gpu::backward(kept, dy, need_x).into()
     }
 }
 
 #[derive(Debug)]
 struct FusedBackward;
 
-impl<B: Backend, const N: usize> Backward<B, N> for FusedBackward {
-    type State = NodeState;
+impl<B: FusedNode, const N: usize> Backward<B, N> for FusedBackward {
+    type State = B::Kept;
 
     fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let dy_t = grads.consume::<B>(&ops.node);
-        let dev = dy_t.device();
-        let dy = host::<B>(dy_t);
-        let (inp, saved) = &*ops.state.data;
-        fn run<M: CellMath>(
-            call: FusedCall,
-            inp: &Inputs,
-            saved: &Saved,
-            dy: &[f32],
-            need_x: bool,
-        ) -> host::Grads {
-            host::backward::<M>(
-                inp.dims,
-                &inp.x,
-                &inp.mask,
-                inp.weights(),
-                saved,
-                dy,
-                call.pass,
-                need_x,
-                call.isa,
-            )
-        }
-        let call = ops.state.call;
+        let dy = grads.consume::<B>(&ops.node);
         // Parent 0 is the input: tracked only when it comes from a layer below.
         let need_x = ops.parents[0].is_some();
-        let g = match call.cell {
-            Cell::Rnn => run::<Rnn>(call, inp, saved, &dy, need_x),
-            Cell::Lstm => run::<Lstm>(call, inp, saved, &dy, need_x),
-            Cell::Gru => run::<Gru>(call, inp, saved, &dy, need_x),
-        };
-        let d = inp.dims;
-        let (gw, k) = (g.b_ih.len(), g.b_out.len());
-        // (The projection's two come last: without it, `N` = 7 parents take the first seven.)
-        let parts = [
-            (g.x, vec![d.steps, d.batch, d.input]),
-            (g.h0, vec![d.batch, d.hidden]),
-            (g.c0, vec![d.batch, d.hidden]),
-            (g.w_ih, vec![d.input, gw]),
-            (g.w_hh, vec![d.hidden, gw]),
-            (g.b_ih, vec![gw]),
-            (g.b_hh, vec![gw]),
-            (g.w_out, vec![d.hidden, k]),
-            (g.b_out, vec![k]),
-        ];
-        for (parent, (v, shape)) in ops.parents.iter().zip(parts) {
-            if let Some(node) = parent {
-                grads.register::<B>(node.id, device::<B>(v, shape, &dev));
+        let g = B::backward_node(&ops.state, dy, need_x);
+        for (parent, grad) in ops.parents.iter().zip(g) {
+            if let (Some(node), Some(grad)) = (parent, grad) {
+                grads.register::<B>(node.id, grad);
             }
         }
     }
@@ -312,7 +452,7 @@ impl<B: Backend, const N: usize> Backward<B, N> for FusedBackward {
 
 /// A fused call on an autodiff backend: one node whose parents are `parents`, with
 /// [`FusedBackward`] as its backward pass.
-fn autodiff_call<B: FusedRecurrentOps, C: CheckpointStrategy, const N: usize>(
+fn autodiff_call<B: FusedNode, C: CheckpointStrategy, const N: usize>(
     parents: Parents<FloatTensor<Autodiff<B, C>>, N>,
     mask: FloatTensor<Autodiff<B, C>>,
     call: FusedCall,
@@ -322,46 +462,22 @@ fn autodiff_call<B: FusedRecurrentOps, C: CheckpointStrategy, const N: usize>(
     let mask = mask.into_primitive();
     match FusedBackward.prepare::<C>(nodes).compute_bound().stateful() {
         OpsKind::Tracked(prep) => {
-            let (y, kept) = forward_on::<B, N>(prims, mask, call, true);
-            let state = NodeState {
-                data: std::sync::Arc::new(kept.expect("forward_on keeps what it is asked to save")),
-                call,
-            };
-            prep.finish(state, y)
+            let (y, kept) = B::forward_node::<N>(prims, mask, call, true);
+            prep.finish(
+                kept.expect("forward_node keeps what it is asked to save"),
+                y,
+            )
         }
-        OpsKind::UnTracked(prep) => prep.finish(forward_on::<B, N>(prims, mask, call, false).0),
+        OpsKind::UnTracked(prep) => prep.finish(B::forward_node::<N>(prims, mask, call, false).0),
     }
 }
 
-impl<B: FusedRecurrentOps, C: CheckpointStrategy> FusedRecurrentOps for Autodiff<B, C> {
-    fn fused_recurrent(
-        x: FloatTensor<Self>,
-        mask: FloatTensor<Self>,
-        h0: FloatTensor<Self>,
-        c0: FloatTensor<Self>,
-        w_ih: FloatTensor<Self>,
-        w_hh: FloatTensor<Self>,
-        b_ih: FloatTensor<Self>,
-        b_hh: FloatTensor<Self>,
-        call: FusedCall,
-    ) -> FloatTensor<Self> {
-        autodiff_call::<B, C, 7>([x, h0, c0, w_ih, w_hh, b_ih, b_hh], mask, call)
+fused_ops!(
+    [B: FusedRecurrentOps + FusedNode, C: CheckpointStrategy] Autodiff<B, C>,
+    autodiff_call::<B, C, 7>,
+    |p, mask, call| if B::FOLDS_PROJECTION {
+        autodiff_call::<B, C, 9>(p, mask, call)
+    } else {
+        project_by_ops::<Self>(p, mask, call)
     }
-
-    fn fused_recurrent_projected(
-        x: FloatTensor<Self>,
-        mask: FloatTensor<Self>,
-        h0: FloatTensor<Self>,
-        c0: FloatTensor<Self>,
-        w_ih: FloatTensor<Self>,
-        w_hh: FloatTensor<Self>,
-        b_ih: FloatTensor<Self>,
-        b_hh: FloatTensor<Self>,
-        w_out: FloatTensor<Self>,
-        b_out: FloatTensor<Self>,
-        call: FusedCall,
-    ) -> FloatTensor<Self> {
-        let parents = [x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_out, b_out];
-        autodiff_call::<B, C, 9>(parents, mask, call)
-    }
-}
+);

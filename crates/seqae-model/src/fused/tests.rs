@@ -304,9 +304,10 @@ fn fused_inference_matches_reference() {
 }
 
 /// The layers on the GPU (burn's wgpu runtime: a real GPU, or lavapipe on the CPU in CI)
-/// against the CPU: outputs, final states and every gradient, each cell, with and without
-/// padded steps, both directions, and the decoder's projection. Without a usable GPU it
-/// fails, saying what is missing: it never passes without having run.
+/// against the reference on the CPU: the fused kernels (every step, the final state only,
+/// the decoder's projection) and the reference layers there, outputs, final states and every
+/// gradient, each cell, with and without padded steps, both directions. Without a usable GPU
+/// it fails, saying what is missing: it never passes without having run.
 #[cfg(feature = "gpu")]
 #[test]
 fn gpu_matches_cpu_outputs_and_gradients() {
@@ -314,29 +315,42 @@ fn gpu_matches_cpu_outputs_and_gradients() {
         panic!("not run: {e}");
     }
     eprintln!("GPU: {}", Backend::Gpu.device_name().unwrap());
+    let isa = Isa::best();
     for cell in Cell::ALL {
         for (s, &size) in SIZES.iter().enumerate() {
             for masked in [false, true] {
                 for reverse in [false, true] {
                     let seed = 70 + s as u64;
-                    let case = |backend| {
+                    let case = |layer, final_only, backend| {
                         run(
-                            cell,
-                            size,
-                            masked,
-                            reverse,
-                            Layer::Reference,
-                            false,
-                            backend,
-                            seed,
+                            cell, size, masked, reverse, layer, final_only, backend, seed,
                         )
                     };
-                    assert_within(&case(Backend::Flex), &case(Backend::Gpu), 0, 1e-4, |k| {
-                        format!("{cell} {size:?} masked {masked} reverse {reverse}: value set {k}")
+                    let cpu = case(Layer::Reference, false, Backend::Flex);
+                    for layer in [Layer::Reference, Layer::Fused(isa)] {
+                        let gpu = case(layer, false, Backend::Gpu);
+                        assert_within(&cpu, &gpu, 0, 1e-4, |k| {
+                            format!(
+                                "{cell} {size:?} masked {masked} reverse {reverse} {}: value set {k}",
+                                if layer == Layer::Reference {
+                                    "reference"
+                                } else {
+                                    "fused"
+                                }
+                            )
+                        });
+                    }
+                    let cpu = case(Layer::Reference, true, Backend::Flex);
+                    let gpu = case(Layer::FusedFinal(isa), true, Backend::Gpu);
+                    // The first value set is the states of every step, which this layer omits.
+                    assert_within(&cpu, &gpu, 1, 1e-4, |k| {
+                        format!(
+                            "{cell} {size:?} masked {masked} reverse {reverse} final: value set {k}"
+                        )
                     });
                 }
-                let case = |backend| {
-                    let layer = Layer::Projected(None, s % 2 == 0);
+                let case = |isa, backend| {
+                    let layer = Layer::Projected(isa, s % 2 == 0);
                     run(
                         cell,
                         size,
@@ -348,9 +362,19 @@ fn gpu_matches_cpu_outputs_and_gradients() {
                         90 + s as u64,
                     )
                 };
-                assert_within(&case(Backend::Flex), &case(Backend::Gpu), 0, 1e-4, |k| {
-                    format!("{cell} {size:?} masked {masked} projected: value set {k}")
-                });
+                let cpu = case(None, Backend::Flex);
+                for gpu_layer in [None, Some(isa)] {
+                    assert_within(&cpu, &case(gpu_layer, Backend::Gpu), 0, 1e-4, |k| {
+                        format!(
+                            "{cell} {size:?} masked {masked} projected {}: value set {k}",
+                            if gpu_layer.is_some() {
+                                "fused"
+                            } else {
+                                "reference"
+                            }
+                        )
+                    });
+                }
             }
         }
     }
