@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU benchmark, for a machine with a GPU and no cargo: `seqae bench --backend gpu` beside
 # PyTorch on CUDA (torch_seq_ae.py --device cuda) in one run, on the standard model (hidden 64,
-# length 128, batch 256), for each cell (bench-CELL.json in $OUT), then the embeddings of the
-# GPU against the CPU's.
+# length 128, batch 256), for each cell (bench-CELL.json in $OUT), the LSTM once more with the
+# reference kernel, then the embeddings of the GPU against the CPU's.
 # Build here with `cargo build --release --features gpu`, then run it there from the
 # repository root:
 #   bash examples/gpu_check.sh [PYTHON] [TORCH_SCRIPT]
@@ -13,6 +13,10 @@ bin=${SEQAE_BIN:-target/release/seqae}
 python=${1:-}
 script=${2:-}
 out=${OUT:-target/gpu-check}
+# The sequences and their length: the standard run's unless set (small ones rehearse the
+# script on lavapipe: SEQAE_CHECK_N=64 SEQAE_CHECK_LEN=16 bash examples/gpu_env.sh bash $0).
+n=${SEQAE_CHECK_N:-4096}
+len=${SEQAE_CHECK_LEN:-128}
 mkdir -p "$out"
 "$bin" --version
 peer=()
@@ -23,7 +27,7 @@ fi
 # One run per cell (the device's time is short): the JSON keeps every figure, and a line of it
 # is printed.
 for cell in lstm gru rnn; do
-    "$bin" bench --backend gpu --cell "$cell" --n 4096 --len 128 --dim 3 --hidden 64 --batch 256 \
+    "$bin" bench --backend gpu --cell "$cell" --n "$n" --len "$len" --dim 3 --hidden 64 --batch 256 \
         --epochs 2 --runs 1 "${peer[@]}" --json > "$out/bench-$cell.json"
     python3 - "$out/bench-$cell.json" <<'PY'
 import json, sys
@@ -34,14 +38,26 @@ print(f'{v["cell"]} on {v["device"]} ({v["kernel"]}): train {v["train_seq_per_s"
       f'encode {peer.get("encode_seq_per_s", float("nan")):.0f}; ratios {v.get("train_ratio")}, {v.get("encode_ratio")}')
 PY
 done
+# The reference kernel (burn's stock tensor operations, one small kernel per operation and step)
+# on the same GPU: the fused kernels' speed-up over it, in this run. A short run: it is slow.
+"$bin" bench --backend gpu --kernel reference --cell lstm --n $((n / 8)) --len "$len" --dim 3 --hidden 64 \
+    --batch 256 --epochs 1 --runs 1 --json > "$out/bench-lstm-reference.json"
+python3 - "$out/bench-lstm-reference.json" "$out/bench-lstm.json" <<'PY'
+import json, sys
+ref, fused = (json.load(open(p)) for p in sys.argv[1:])
+print(f'lstm reference kernel: train {ref["train_seq_per_s"]:.0f} seq/s, encode {ref["encode_seq_per_s"]:.0f} seq/s; '
+      f'fused / reference: train {fused["train_seq_per_s"] / ref["train_seq_per_s"]:.1f}x, '
+      f'encode {fused["encode_seq_per_s"] / ref["encode_seq_per_s"]:.1f}x')
+PY
 # Embeddings on the GPU against the CPU's, from one model (the demo's data).
 "$bin" train datasets/BasicMotions --out "$out/model" --epochs 5 --backend gpu --force --quiet
 "$bin" embed "$out/model" datasets/BasicMotions --out "$out/cpu.csv" --force
 "$bin" embed "$out/model" datasets/BasicMotions --out "$out/gpu.csv" --backend gpu --force
 python3 - "$out/cpu.csv" "$out/gpu.csv" <<'PY'
 import csv, sys
-rows = [list(csv.reader(open(p)))[1:] for p in sys.argv[1:]]
-worst = max(abs(float(a) - float(b)) / (1 + abs(float(a)))
-            for ra, rb in zip(*rows) for a, b in zip(ra[1:], rb[1:]))
-print(f"embeddings, GPU against CPU: largest relative difference {worst:.2e} over {len(rows[0])} rows")
+tables = [list(csv.DictReader(open(p))) for p in sys.argv[1:]]
+cols = [c for c in tables[0][0] if c.startswith("z")]
+worst = max(abs(float(a[c]) - float(b[c])) / (1 + abs(float(a[c])))
+            for a, b in zip(*tables) for c in cols)
+print(f"embeddings, GPU against CPU: largest relative difference {worst:.2e} over {len(tables[0])} rows")
 PY

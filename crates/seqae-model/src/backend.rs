@@ -57,26 +57,48 @@ mod gpu {
 
     use super::*;
 
-    /// The GPU device and its name, set up once per process (burn's runtime cannot be set up
-    /// twice), or why there is none.
+    /// The GPU device, its name and its shared memory per workgroup in bytes.
+    type Gpu = (Device, String, usize);
+
+    /// The GPU, set up once per process (burn's runtime cannot be set up twice), or why there
+    /// is none.
+    fn setup() -> &'static std::result::Result<Gpu, String> {
+        static DEVICE: OnceLock<std::result::Result<Gpu, String>> = OnceLock::new();
+        DEVICE.get_or_init(|| {
+            Device::wgpu_options()
+                .init_with_setup()
+                .map(|(device, setup)| {
+                    let info = setup.adapter.get_info();
+                    let shared = setup.device.limits().max_compute_workgroup_storage_size;
+                    let name = format!("{} ({:?})", info.name, info.backend);
+                    (device, name, shared as usize)
+                })
+                .map_err(|e| {
+                    format!(
+                        "backend gpu: no usable GPU ({e}); install the GPU's Vulkan driver (on Debian: mesa-vulkan-drivers for a software one) and libvulkan1"
+                    )
+                })
+        })
+    }
+
+    /// The GPU device and its name.
     pub(super) fn device() -> Result<(Device, String)> {
-        static DEVICE: OnceLock<std::result::Result<(Device, String), String>> = OnceLock::new();
-        DEVICE
-            .get_or_init(|| {
-                Device::wgpu_options()
-                    .init_with_setup()
-                    .map(|(device, setup)| {
-                        let info = setup.adapter.get_info();
-                        (device, format!("{} ({:?})", info.name, info.backend))
-                    })
-                    .map_err(|e| {
-                        format!(
-                            "backend gpu: no usable GPU ({e}); install the GPU's Vulkan driver (on Debian: mesa-vulkan-drivers for a software one) and libvulkan1"
-                        )
-                    })
-            })
-            .clone()
-            .map_err(ModelError::Device)
+        match setup() {
+            Ok((device, name, _)) => Ok((device.clone(), name.clone())),
+            Err(e) => Err(ModelError::Device(e.clone())),
+        }
+    }
+
+    /// The shared memory of a workgroup of the GPU in bytes, if `device` is the GPU.
+    pub(super) fn shared_memory(device: &Device) -> Option<usize> {
+        let on_gpu = matches!(
+            device.clone().without_autodiff().as_dispatch(),
+            burn::backend::DispatchDevice::Cube(_)
+        );
+        match setup() {
+            Ok((_, _, shared)) if on_gpu => Some(*shared),
+            _ => None,
+        }
     }
 }
 
@@ -84,12 +106,23 @@ mod gpu {
 mod gpu {
     use super::*;
 
+    /// No GPU in this build: no device is the GPU.
+    pub(super) fn shared_memory(_: &Device) -> Option<usize> {
+        None
+    }
+
     /// No GPU in this build.
     pub(super) fn device() -> Result<(Device, String)> {
         Err(ModelError::Device(
             "backend gpu: this seqae was built without GPU support; build it with `cargo build --release --features gpu`".into(),
         ))
     }
+}
+
+/// The shared memory of a workgroup in bytes when `device` is the GPU ([`Backend::Gpu`]);
+/// `None` for a CPU device.
+pub fn gpu_shared_memory(device: &Device) -> Option<usize> {
+    gpu::shared_memory(device)
 }
 
 seqae_data::named_enum!(Backend, "backend", {

@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use crate::batch::{split_steps, step_of};
 use crate::cell::{CellWeights, State};
 use crate::config::{DecoderInput, ModelConfig};
-use crate::fused::{Kernel, RunOptions, run_fused, run_fused_projected};
+use crate::fused::{RunOptions, run_fused, run_fused_projected};
 use crate::layer::{dropout, dropout_one, run_direction};
 use crate::loss::stack_steps;
 use crate::tensor::linear;
@@ -127,7 +127,7 @@ impl Decoder {
         mut train: Option<(&mut StdRng, f64)>,
     ) -> Tensor<3> {
         let known = self.known_inputs(&z, steps, feed, train.is_some());
-        let (Kernel::Fused, Some(inputs)) = (run.kernel, known) else {
+        let (true, Some(inputs)) = (run.fused_for(&self.layers[0]), known) else {
             return stack_steps(self.forward(z, steps, feed, train));
         };
         let states = self.initial_states(z);

@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use crate::batch::DeviceBatch;
 use crate::cell::CellWeights;
 use crate::config::{ModelConfig, Pooling};
-use crate::fused::{Kernel, RunOptions, run_fused, run_fused_final};
+use crate::fused::{RunOptions, run_fused, run_fused_final};
 use crate::layer::{RecurrentLayer, dropout, dropout_one};
 use crate::tensor::linear;
 
@@ -61,7 +61,7 @@ impl Encoder {
         run: RunOptions,
         mut train: Option<(&mut StdRng, f64)>,
     ) -> Tensor<2> {
-        if run.kernel == Kernel::Fused {
+        if run.fused_for(&self.layers[0].fwd) {
             return self.forward_fused(batch, run, train);
         }
         let (inputs, masks) = (&batch.step_inputs(), &batch.step_masks());

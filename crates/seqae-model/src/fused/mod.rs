@@ -45,6 +45,24 @@ impl Default for RunOptions {
 }
 
 impl RunOptions {
+    /// Whether the fused kernel runs layers like `cell` (its kind, width and device): when it
+    /// is chosen and, on the GPU, a workgroup's shared memory holds a cube's state (the LSTM
+    /// takes 40 bytes a hidden unit: 40 KiB at hidden 1,024); else the reference layers run.
+    pub fn fused_for(&self, cell: &crate::cell::CellWeights) -> bool {
+        self.kernel == Kernel::Fused && {
+            let device = cell.w_hh.val().device();
+            match crate::backend::gpu_shared_memory(&device) {
+                None => true,
+                #[cfg(feature = "gpu")]
+                Some(limit) => {
+                    gpu::kernels::shared_bytes(gpu::cell_code(cell.cell()), cell.hidden()) <= limit
+                }
+                #[cfg(not(feature = "gpu"))]
+                Some(_) => false,
+            }
+        }
+    }
+
     /// The default options with another kernel.
     pub fn with_kernel(kernel: Kernel) -> Self {
         RunOptions {

@@ -1,7 +1,10 @@
 //! The recurrence as two CubeCL kernels, each one launch per layer and direction: a cube
-//! (workgroup) runs every step of one batch row, its units striding over the hidden units,
-//! with the state in shared memory and one or two barriers per step (batch rows are
-//! independent, so no cube waits on another).
+//! (workgroup) runs every step of one batch row, with the state in shared memory and two
+//! barriers per step forward, one backward (batch rows are independent, so no cube waits on
+//! another). Forward, the cube's units first stride over the gate columns (one dot product
+//! of the hidden state each), then over the hidden units (the cell); backward, over the
+//! hidden units. The launches are unchecked: [`super`] allocates every tensor the kernels
+//! index and checks the shapes of those it is given.
 //!
 //! Layouts (row-major, contiguous): `xw` `[T * B, G]` is `x w_ih` without its bias, `mask`
 //! `[T, B]` (1 = valid step; a padded step carries the state), states `[B, H]`, `w_hh`
@@ -27,6 +30,14 @@ pub fn gates(cell: u32) -> usize {
     }
 }
 
+/// Bytes of shared memory a cube of [`forward`] or [`backward`] takes for `hidden` units:
+/// forward the hidden state twice, the cell state and the gates' recurrent pre-activations;
+/// backward the gradients of both states and the pre-activations' twice.
+pub fn shared_bytes(cell: u32, hidden: usize) -> usize {
+    let gate_cols = gates(cell) * hidden;
+    4 * (3 * hidden + gate_cols).max(2 * hidden + 2 * gate_cols)
+}
+
 /// Blocks of `H` values saved per row and step for the backward pass: RNN `h'`; LSTM
 /// `i, f, g, o, tanh(c')`; GRU `r, z, n, hn` (`hn` the recurrent part of the candidate).
 pub fn saved(cell: u32) -> usize {
@@ -50,13 +61,13 @@ fn tanh_(x: f32) -> f32 {
     1.0 - 2.0 / ((2.0 * x).exp() + 1.0)
 }
 
-/// The forward pass of one batch row per cube (`CUBE_POS_X`): writes `y`, `[T+1, B, H]` with
+/// The forward pass of one batch row per cube (`CUBE_POS`): writes `y`, `[T+1, B, H]` with
 /// `all_steps` (the hidden state after each step in time order, then the final LSTM cell
 /// state, zeros for other cells), else `[2, B, H]` (the final hidden and cell states). With
 /// `save` also `hp` (and `cp` for the LSTM) `[T, B, H]`, the state before each step in time
 /// order, and `acts` `[T, B, saved * H]` ([`saved`]); they are placeholders otherwise.
 #[allow(clippy::too_many_arguments)]
-#[cube(launch)]
+#[cube(launch_unchecked)]
 pub fn forward(
     xw: &Tensor<f32>,
     mask: &Tensor<f32>,
@@ -75,17 +86,23 @@ pub fn forward(
     #[comptime] all_steps: bool,
     #[comptime] save: bool,
 ) {
-    let b = CUBE_POS_X as usize;
-    let stride = CUBE_DIM_X as usize;
     let steps = mask.shape(0);
     let batch = mask.shape(1);
+    // The row of this cube (a grid of more cubes than rows has a few spare at its end).
+    let b = CUBE_POS;
+    if b >= batch {
+        terminate!();
+    }
+    let stride = CUBE_DIM_X as usize;
     let h = hidden;
     let g_cols = comptime!(gates(cell) * hidden);
     let n_saved = comptime!(saved(cell) * hidden);
-    // The hidden state in two halves (read one, write the other, swap each step) and the
-    // LSTM cell state (each unit's own, read and written by one thread).
+    // The hidden state in two halves (read one, write the other, swap each step), the LSTM
+    // cell state (each unit's own, read and written by one thread) and the step's recurrent
+    // pre-activations `h w_hh + b_hh`.
     let mut hs = Shared::<[f32]>::new_slice(2 * hidden);
     let mut cs = Shared::<[f32]>::new_slice(hidden);
+    let mut rec = Shared::<[f32]>::new_slice(comptime!(gates(cell) * hidden));
     let mut j = UNIT_POS_X as usize;
     while j < h {
         hs[j] = h0[b * h + j];
@@ -100,36 +117,30 @@ pub fn forward(
         let m = mask[row];
         let nxt = h - cur;
         let xr = row * g_cols;
+        let mut col = UNIT_POS_X as usize;
+        while col < g_cols {
+            let mut a = b_hh[col];
+            for k in 0..h {
+                a += hs[cur + k] * w_hh[k * g_cols + col];
+            }
+            rec[col] = a;
+            col += stride;
+        }
+        sync_cube();
         let mut j = UNIT_POS_X as usize;
         while j < h {
             let hprev = hs[cur + j];
             let mut hnew = 0.0f32;
             if comptime!(cell == RNN) {
-                let mut a = xw[xr + j] + b_ih[j] + b_hh[j];
-                for k in 0..h {
-                    a += hs[cur + k] * w_hh[k * g_cols + j];
-                }
-                hnew = tanh_(a);
+                hnew = tanh_(xw[xr + j] + b_ih[j] + rec[j]);
                 if save {
                     acts[row * n_saved + j] = hnew;
                 }
             } else if comptime!(cell == LSTM) {
-                let mut ai = xw[xr + j] + b_ih[j] + b_hh[j];
-                let mut af = xw[xr + h + j] + b_ih[h + j] + b_hh[h + j];
-                let mut ag = xw[xr + 2 * h + j] + b_ih[2 * h + j] + b_hh[2 * h + j];
-                let mut ao = xw[xr + 3 * h + j] + b_ih[3 * h + j] + b_hh[3 * h + j];
-                for k in 0..h {
-                    let hk = hs[cur + k];
-                    let w = k * g_cols + j;
-                    ai += hk * w_hh[w];
-                    af += hk * w_hh[w + h];
-                    ag += hk * w_hh[w + 2 * h];
-                    ao += hk * w_hh[w + 3 * h];
-                }
-                let i = sigmoid(ai);
-                let f = sigmoid(af);
-                let g = tanh_(ag);
-                let o = sigmoid(ao);
+                let i = sigmoid(xw[xr + j] + b_ih[j] + rec[j]);
+                let f = sigmoid(xw[xr + h + j] + b_ih[h + j] + rec[h + j]);
+                let g = tanh_(xw[xr + 2 * h + j] + b_ih[2 * h + j] + rec[2 * h + j]);
+                let o = sigmoid(xw[xr + 3 * h + j] + b_ih[3 * h + j] + rec[3 * h + j]);
                 let cprev = cs[j];
                 let cn = f * cprev + i * g;
                 let tc = tanh_(cn);
@@ -145,20 +156,10 @@ pub fn forward(
                     cp[row * h + j] = cprev;
                 }
             } else {
-                let mut ar = xw[xr + j] + b_ih[j] + b_hh[j];
-                let mut az = xw[xr + h + j] + b_ih[h + j] + b_hh[h + j];
-                let xn = xw[xr + 2 * h + j] + b_ih[2 * h + j];
-                let mut hn = b_hh[2 * h + j];
-                for k in 0..h {
-                    let hk = hs[cur + k];
-                    let w = k * g_cols + j;
-                    ar += hk * w_hh[w];
-                    az += hk * w_hh[w + h];
-                    hn += hk * w_hh[w + 2 * h];
-                }
-                let r = sigmoid(ar);
-                let z = sigmoid(az);
-                let cand = tanh_(xn + r * hn);
+                let r = sigmoid(xw[xr + j] + b_ih[j] + rec[j]);
+                let z = sigmoid(xw[xr + h + j] + b_ih[h + j] + rec[h + j]);
+                let hn = rec[2 * h + j];
+                let cand = tanh_(xw[xr + 2 * h + j] + b_ih[2 * h + j] + r * hn);
                 hnew = cand + z * (hprev - cand);
                 if save {
                     let a = row * n_saved + j;
@@ -203,7 +204,7 @@ pub fn forward(
 /// recurrent side's `h w_hh + b_hh` (equal to `dxp` for the other cells, which get a
 /// placeholder), and the initial states' `dh0`, `dc0` `[B, H]` (zeros but for the LSTM).
 #[allow(clippy::too_many_arguments)]
-#[cube(launch)]
+#[cube(launch_unchecked)]
 pub fn backward(
     dy: &Tensor<f32>,
     mask: &Tensor<f32>,
@@ -220,18 +221,25 @@ pub fn backward(
     #[comptime] reverse: bool,
     #[comptime] all_steps: bool,
 ) {
-    let b = CUBE_POS_X as usize;
-    let stride = CUBE_DIM_X as usize;
     let steps = mask.shape(0);
     let batch = mask.shape(1);
+    // The row of this cube (a grid of more cubes than rows has a few spare at its end).
+    let b = CUBE_POS;
+    if b >= batch {
+        terminate!();
+    }
+    let stride = CUBE_DIM_X as usize;
     let h = hidden;
     let g_cols = comptime!(gates(cell) * hidden);
     let n_saved = comptime!(saved(cell) * hidden);
-    // The gradient of the hidden state after the step at hand (then of the state before it),
-    // the LSTM cell state's, and the recurrent pre-activations' of the step.
+    // The gradient of the hidden state after the step at hand (then of the state before it)
+    // and the LSTM cell state's, each unit's own (one thread reads and writes it), and the
+    // recurrent pre-activations' of the step in two halves (the step at `p`, the next at the
+    // other), so that one barrier a step keeps a step's writes from the last one's reads.
     let mut dh = Shared::<[f32]>::new_slice(hidden);
     let mut dc = Shared::<[f32]>::new_slice(hidden);
-    let mut dpre = Shared::<[f32]>::new_slice(comptime!(gates(cell) * hidden));
+    let mut dpre = Shared::<[f32]>::new_slice(comptime!(2 * gates(cell) * hidden));
+    let mut p = 0usize;
     let mut j = UNIT_POS_X as usize;
     while j < h {
         if all_steps {
@@ -264,7 +272,7 @@ pub fn backward(
                 let v = acts[a + j];
                 let da = dnew * (1.0 - v * v);
                 dxp[xr + j] = da;
-                dpre[j] = da;
+                dpre[p + j] = da;
             } else if comptime!(cell == LSTM) {
                 let i = acts[a + j];
                 let f = acts[a + h + j];
@@ -282,10 +290,10 @@ pub fn backward(
                 dxp[xr + h + j] = df;
                 dxp[xr + 2 * h + j] = dg;
                 dxp[xr + 3 * h + j] = d_o;
-                dpre[j] = di;
-                dpre[h + j] = df;
-                dpre[2 * h + j] = dg;
-                dpre[3 * h + j] = d_o;
+                dpre[p + j] = di;
+                dpre[p + h + j] = df;
+                dpre[p + 2 * h + j] = dg;
+                dpre[p + 3 * h + j] = d_o;
             } else {
                 let r = acts[a + j];
                 let z = acts[a + h + j];
@@ -301,9 +309,9 @@ pub fn backward(
                 dhp[xr + j] = dr;
                 dhp[xr + h + j] = dz;
                 dhp[xr + 2 * h + j] = da * r;
-                dpre[j] = dr;
-                dpre[h + j] = dz;
-                dpre[2 * h + j] = da * r;
+                dpre[p + j] = dr;
+                dpre[p + h + j] = dz;
+                dpre[p + 2 * h + j] = da * r;
             }
             dh[j] = dprev;
             j += stride;
@@ -314,12 +322,12 @@ pub fn backward(
         while j < h {
             let mut acc = dh[j];
             for col in 0..g_cols {
-                acc += dpre[col] * w_hh_t[col * h + j];
+                acc += dpre[p + col] * w_hh_t[col * h + j];
             }
             dh[j] = acc;
             j += stride;
         }
-        sync_cube();
+        p = g_cols - p;
     }
     let mut j = UNIT_POS_X as usize;
     while j < h {

@@ -34,7 +34,7 @@ fn empty(like: &CubeTensor, shape: &[usize]) -> CubeTensor {
 }
 
 /// The kernels' cell code.
-fn cell_code(cell: Cell) -> u32 {
+pub(crate) fn cell_code(cell: Cell) -> u32 {
     match cell {
         Cell::Rnn => kernels::RNN,
         Cell::Lstm => kernels::LSTM,
@@ -69,10 +69,28 @@ impl std::fmt::Debug for Kept {
     }
 }
 
-/// The units of a cube for `hidden` units.
-fn cube_dim(like: &CubeTensor, hidden: usize) -> CubeDim {
-    let max = like.client.properties().hardware.max_cube_dim.0 as usize;
-    CubeDim::new_1d(hidden.min(MAX_UNITS).min(max).max(1) as u32)
+/// A cube of `work` units at most (the gate columns or the hidden units it strides over).
+fn cube_dim(like: &CubeTensor, work: usize) -> CubeDim {
+    let hw = &like.client.properties().hardware;
+    let max = (hw.max_cube_dim.0).min(hw.max_units_per_cube) as usize;
+    CubeDim::new_1d(work.min(MAX_UNITS).min(max).max(1) as u32)
+}
+
+/// One cube per batch row, in a grid of two dimensions where one (65,535 cubes at most)
+/// does not hold them.
+fn cube_count(batch: usize) -> CubeCount {
+    const MAX: usize = 65_535;
+    let (x, y) = (batch.min(MAX), batch.div_ceil(MAX));
+    CubeCount::Static(x as u32, y as u32, 1)
+}
+
+/// Checks what the unchecked kernels index: `t` has `shape`.
+fn expect_shape(t: &CubeTensor, shape: &[usize], what: &str) {
+    assert_eq!(
+        t.shape().as_slice(),
+        shape,
+        "fused GPU layer: the shape of {what}"
+    );
 }
 
 /// The forward pass (`parents`: `x`, `h0`, `c0`, `w_ih`, `w_hh`, `b_ih`, `b_hh`); `y` as
@@ -89,6 +107,16 @@ pub fn forward(
     let [steps, batch, _] = x.shape().dims::<3>();
     let [hidden, g_cols] = w_hh.shape().dims::<2>();
     let code = cell_code(call.cell);
+    assert_eq!(
+        g_cols,
+        kernels::gates(code) * hidden,
+        "fused GPU layer: gate columns"
+    );
+    expect_shape(&mask, &[steps, batch], "the mask");
+    expect_shape(&h0, &[batch, hidden], "h0");
+    expect_shape(&c0, &[batch, hidden], "c0");
+    expect_shape(&b_ih, &[g_cols], "b_ih");
+    expect_shape(&b_hh, &[g_cols], "b_hh");
     let xw = into_contiguous(Cube::float_matmul(
         rows(x.clone(), steps * batch),
         w_ih.clone(),
@@ -106,29 +134,32 @@ pub fn forward(
         (empty(&x, &[1]), empty(&x, &[1]), empty(&x, &[1]))
     };
     if batch > 0 {
-        kernels::forward::launch(
-            &x.client,
-            CubeCount::Static(batch as u32, 1, 1),
-            cube_dim(&x, hidden),
-            xw.into_tensor_arg(),
-            mask.clone().into_tensor_arg(),
-            h0.into_tensor_arg(),
-            c0.into_tensor_arg(),
-            w_hh.clone().into_tensor_arg(),
-            b_ih.into_tensor_arg(),
-            b_hh.into_tensor_arg(),
-            y.clone().into_tensor_arg(),
-            hp.clone().into_tensor_arg(),
-            cp.clone().into_tensor_arg(),
-            acts.clone().into_tensor_arg(),
-            code,
-            hidden,
-            call.pass.reverse,
-            call.pass.all_steps,
-            save,
-        );
+        // SAFETY: every tensor indexed has the shape the kernel assumes (checked above, or
+        // allocated here), so every index is in bounds.
+        unsafe {
+            kernels::forward::launch_unchecked(
+                &x.client,
+                cube_count(batch),
+                cube_dim(&x, g_cols),
+                xw.into_tensor_arg(),
+                mask.clone().into_tensor_arg(),
+                h0.into_tensor_arg(),
+                c0.into_tensor_arg(),
+                w_hh.clone().into_tensor_arg(),
+                b_ih.into_tensor_arg(),
+                b_hh.into_tensor_arg(),
+                y.clone().into_tensor_arg(),
+                hp.clone().into_tensor_arg(),
+                cp.clone().into_tensor_arg(),
+                acts.clone().into_tensor_arg(),
+                code,
+                hidden,
+                call.pass.reverse,
+                call.pass.all_steps,
+                save,
+            );
+        }
     }
-    debug_assert_eq!(g_cols, kernels::gates(code) * hidden);
     let kept = save.then(|| Kept {
         call,
         w_hh_t: into_contiguous(Cube::float_transpose(w_hh)),
@@ -160,27 +191,36 @@ pub fn backward(kept: &Kept, dy: CubeTensor, need_x: bool) -> [Option<CubeTensor
         },
     );
     let (dh0, dc0) = (empty(&dy, &[batch, hidden]), empty(&dy, &[batch, hidden]));
+    let blocks = if kept.call.pass.all_steps {
+        steps + 1
+    } else {
+        2
+    };
+    expect_shape(&dy, &[blocks, batch, hidden], "the output's gradient");
     let client = dy.client.clone();
     if batch > 0 {
-        kernels::backward::launch(
-            &client,
-            CubeCount::Static(batch as u32, 1, 1),
-            cube_dim(&dy, hidden),
-            dy.into_tensor_arg(),
-            kept.mask.clone().into_tensor_arg(),
-            kept.w_hh_t.clone().into_tensor_arg(),
-            kept.hp.clone().into_tensor_arg(),
-            kept.cp.clone().into_tensor_arg(),
-            kept.acts.clone().into_tensor_arg(),
-            dxp.clone().into_tensor_arg(),
-            dhp.clone().into_tensor_arg(),
-            dh0.clone().into_tensor_arg(),
-            dc0.clone().into_tensor_arg(),
-            code,
-            hidden,
-            kept.call.pass.reverse,
-            kept.call.pass.all_steps,
-        );
+        // SAFETY: as in `forward`: `dy` checked, the rest allocated by `forward` or here.
+        unsafe {
+            kernels::backward::launch_unchecked(
+                &client,
+                cube_count(batch),
+                cube_dim(&dy, hidden),
+                dy.into_tensor_arg(),
+                kept.mask.clone().into_tensor_arg(),
+                kept.w_hh_t.clone().into_tensor_arg(),
+                kept.hp.clone().into_tensor_arg(),
+                kept.cp.clone().into_tensor_arg(),
+                kept.acts.clone().into_tensor_arg(),
+                dxp.clone().into_tensor_arg(),
+                dhp.clone().into_tensor_arg(),
+                dh0.clone().into_tensor_arg(),
+                dc0.clone().into_tensor_arg(),
+                code,
+                hidden,
+                kept.call.pass.reverse,
+                kept.call.pass.all_steps,
+            );
+        }
     }
     let n = steps * batch;
     let dxp = rows(dxp, n);
