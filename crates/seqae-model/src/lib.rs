@@ -42,7 +42,7 @@ pub mod tensor;
 mod train;
 
 pub use autoencoder::AutoEncoder;
-pub use backend::Backend;
+pub use backend::{Backend, gpu_shared_memory};
 pub use cell::{CellWeights, State};
 pub use checkpoint::{BEST_FILE, OPTIMIZER_FILE, TRAINING_FILE};
 pub use config::{Cell, DecoderInput, ModelConfig, Patch, Plateau, Pooling, TrainConfig};

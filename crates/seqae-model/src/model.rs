@@ -115,6 +115,14 @@ impl SeqAe {
         self.run
     }
 
+    /// Whether the encoder's layers (and the decoder's, where its inputs are known before it
+    /// runs) run the fused kernel on this model's device: chosen by the run options and, on
+    /// the GPU, held by a workgroup's shared memory; else the reference layers run
+    /// ([`RunOptions::fused_for`]).
+    pub fn runs_fused(&self) -> bool {
+        self.run.fused_for(&self.net.encoder.layers[0].fwd)
+    }
+
     /// The same model with other run options (the results agree to rounding).
     pub fn with_run_options(self, run: RunOptions) -> SeqAe {
         SeqAe { run, ..self }

@@ -1,10 +1,13 @@
 //! The `gpu` backend against the CPU, end to end: a fit on the GPU follows the same losses, its
 //! embeddings equal the CPU's, and its model file embeds alike on either. Built only with the
-//! `gpu` feature; without a usable GPU (a real one, or lavapipe on the CPU) each test fails
+//! `gpu` feature. A model too wide for the fused kernels' shared memory runs the reference
+//! layers instead. Without a usable GPU (a real one, or lavapipe on the CPU) each test fails
 //! saying what is missing, so none passes without having run.
 #![cfg(feature = "gpu")]
 use seqae_data::{SequenceSet, SequenceSetBuilder};
-use seqae_model::{Backend, Cell, ModelConfig, Patch, Pooling, SeqAe, TrainConfig, Trainer};
+use seqae_model::{
+    Backend, Cell, Kernel, ModelConfig, Patch, Pooling, RunOptions, SeqAe, TrainConfig, Trainer,
+};
 
 /// Fails the test, naming what is missing, when there is no GPU.
 fn require_gpu() {
@@ -103,5 +106,80 @@ fn a_fit_on_the_gpu_matches_the_cpu_and_its_file_runs_on_either() {
         );
         let rec = moved.reconstruct(&set).unwrap();
         assert_eq!(rec.len(), set.len());
+    }
+}
+
+#[test]
+fn a_model_too_wide_for_the_gpus_shared_memory_runs_the_reference_layers() {
+    require_gpu();
+    use seqae_model::fused::gpu::kernels::{LSTM, shared_bytes};
+    let device = Backend::Gpu.device().unwrap();
+    let limit = seqae_model::gpu_shared_memory(&device).expect("the GPU device's shared memory");
+    // The widest LSTM whose cube state fits, and one hidden unit more.
+    let widest = (1..)
+        .take_while(|&h| shared_bytes(LSTM, h) <= limit)
+        .last()
+        .unwrap_or(1);
+    eprintln!("shared memory {limit} bytes: the fused LSTM fits {widest} hidden units");
+    let set = {
+        let mut b = SequenceSetBuilder::new(2);
+        for i in 0..4 {
+            let v: Vec<f32> = (0..6).map(|k| ((k + i) as f32 * 0.7).cos()).collect();
+            b.push(&v, None, None).unwrap();
+        }
+        b.finish().unwrap()
+    };
+    for (hidden, fused) in [(widest, true), (widest + 1, false)] {
+        let config = ModelConfig {
+            cell: Cell::Lstm,
+            hidden,
+            latent: 3,
+            layers: 1,
+            bidirectional: false,
+            patch: Patch::Size(1),
+            pooling: Pooling::Last,
+            ..ModelConfig::default()
+        };
+        let fit = |backend| {
+            let train = TrainConfig {
+                epochs: 1,
+                batch_size: 4,
+                ..train()
+            };
+            Trainer::new(config.clone(), train)
+                .backend(backend)
+                .fit(&set)
+                .unwrap()
+                .model
+        };
+        let (cpu, gpu) = (fit(Backend::Flex), fit(Backend::Gpu));
+        assert_eq!(
+            gpu.runs_fused(),
+            fused,
+            "hidden {hidden}: the fused kernel runs"
+        );
+        let (a, b) = (cpu.history().train_loss[0], gpu.history().train_loss[0]);
+        assert!(
+            (a - b).abs() <= 1e-3 * a.abs(),
+            "hidden {hidden}: loss {a} against {b}"
+        );
+        let z = gpu.embed(&set).unwrap();
+        assert_close(
+            cpu.embed(&set).unwrap().as_slice(),
+            z.as_slice(),
+            1e-4,
+            "embeddings",
+        );
+        // Which layers ran: the reference layers, asked for, give the same bits only where
+        // they ran anyway (the fused kernel sums in another order).
+        let reference = gpu
+            .with_run_options(RunOptions::with_kernel(Kernel::Reference))
+            .embed(&set)
+            .unwrap();
+        assert_eq!(
+            z.as_slice() == reference.as_slice(),
+            !fused,
+            "hidden {hidden}: the embeddings equal the reference layers' bit for bit"
+        );
     }
 }

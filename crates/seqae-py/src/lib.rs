@@ -10,6 +10,7 @@
 //!   on embeddings and the sequences beside them;
 //! - [`kshape`](cluster::kshape), [`kshape_predict`](cluster::kshape_predict): k-Shape on raw
 //!   sequences;
+//! - [`device_name`](model::device_name): what a backend runs on, or what it is missing;
 //! - [`defaults`](params::defaults): the library's defaults, which the estimators take as
 //!   theirs.
 //!
@@ -39,5 +40,6 @@ fn _seqae(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cluster::cluster, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::kshape, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::kshape_predict, m)?)?;
+    m.add_function(wrap_pyfunction!(model::device_name, m)?)?;
     Ok(())
 }

@@ -36,6 +36,16 @@ fn tempdir() -> PyResult<tempfile::TempDir> {
         .map_err(|e| PyRuntimeError::new_err(format!("cannot create a temporary directory: {e}")))
 }
 
+/// What `backend` runs on: for "gpu" the adapter as its driver reports it (a build without
+/// the `gpu` feature, or a machine without a Vulkan device, raises RuntimeError saying what
+/// is missing); the backend's name and "(CPU)" otherwise.
+#[pyfunction]
+#[pyo3(signature = (backend = "gpu"))]
+pub fn device_name(backend: &str) -> PyResult<String> {
+    let backend: Backend = backend.parse().map_err(|e| errors::value(format!("{e}")))?;
+    backend.device_name().map_err(errors::model)
+}
+
 /// Loads the model directory `dir` from a private copy (see [`Model::_files`]). The model is
 /// first read from `dir` itself, so that errors name the user's path.
 fn load_private(dir: &std::path::Path, backend: Backend) -> PyResult<Model> {

@@ -102,8 +102,12 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
     let (mut mine, mut peers) = (Vec::new(), Vec::new());
     // The CPU's sgemm is the yardstick of CPU runs only.
     let on_cpu = backend != Backend::Gpu;
+    // Whether seqae's layers ran the fused kernel (a GPU whose shared memory is too small
+    // for the model runs the reference layers).
+    let mut fused = false;
     for _ in 0..args.runs {
-        let mut m = bench(args, cell, backend)?;
+        let (mut m, ran_fused) = bench(args, cell, backend)?;
+        fused = ran_fused;
         if on_cpu {
             m.sgemm_gflops = Some(seqae_latent::peak::sgemm_gflops(PEAK_SIZE, args.threads, 5));
         }
@@ -146,6 +150,7 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         v["cell"] = cell.name().into();
         v["backend"] = backend.name().into();
         v["kernel"] = kernel.name().into();
+        v["fused_layers"] = fused.into();
         v["device"] = device.clone().into();
         v["isa"] = isa.name().into();
         v["cpu"] = cpu.clone().into();
@@ -231,9 +236,12 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
         );
     }
     if !on_cpu {
-        let layers = match kernel {
-            seqae_model::Kernel::Fused => "fused CubeCL kernels",
-            seqae_model::Kernel::Reference => "burn tensor operations (reference)",
+        let layers = match (kernel, fused) {
+            (_, true) => "fused CubeCL kernels",
+            (seqae_model::Kernel::Reference, false) => "burn tensor operations (reference)",
+            (seqae_model::Kernel::Fused, false) => {
+                "burn tensor operations (the fused kernels' state exceeds the GPU's shared memory)"
+            }
         };
         say!("device: {device}; seqae layers: {layers}");
         say!(
@@ -273,8 +281,8 @@ pub fn check_threads(threads: usize) -> CliResult<()> {
     Ok(())
 }
 
-/// Trains and encodes with seqae.
-fn bench(args: &BenchArgs, cell: Cell, backend: Backend) -> CliResult<Measured> {
+/// Trains and encodes with seqae; also whether its layers ran the fused kernel.
+fn bench(args: &BenchArgs, cell: Cell, backend: Backend) -> CliResult<(Measured, bool)> {
     let set = Synthetic::bench_sines(args.n, args.len, args.dim, args.seed).generate()?;
     let model = ModelConfig {
         cell,
@@ -323,7 +331,7 @@ fn bench(args: &BenchArgs, cell: Cell, backend: Backend) -> CliResult<Measured> 
     let z = fitted.model.embed(&set)?;
     let encode_s = start.elapsed().as_secs_f64();
     std::hint::black_box(z);
-    Ok(Measured {
+    let measured = Measured {
         train: (args.n * args.epochs) as f64 / timed,
         encode: args.n as f64 / encode_s,
         peak_mib: peak_mib(),
@@ -331,7 +339,8 @@ fn bench(args: &BenchArgs, cell: Cell, backend: Backend) -> CliResult<Measured> 
         first_loss: losses.get(1).copied().unwrap_or(f64::NAN),
         last_loss: losses.last().copied().unwrap_or(f64::NAN),
         sgemm_gflops: None,
-    })
+    };
+    Ok((measured, fitted.model.runs_fused()))
 }
 
 /// Floating-point operations of the recurrent layers' matrix products per sequence, for

@@ -8,7 +8,8 @@ rebuilds the sequence from it. The estimators follow scikit-learn's conventions:
 - :class:`SeqAEClusterer`, the autoencoder then spectral clustering or k-means on the
   latent vectors, with the number of clusters given or chosen by silhouette;
 - :func:`read`, every data format the ``seqae`` command line reads;
-- :func:`load`, a model directory written by ``seqae train`` or :meth:`SeqAE.save`.
+- :func:`load`, a model directory written by ``seqae train`` or :meth:`SeqAE.save`;
+- :func:`device_name`, what ``backend="gpu"`` (or another backend) runs on here.
 
 Data are in aeon's layout: an array ``(n_cases, n_channels, n_timepoints)``, a 2-D array
 ``(n_cases, n_timepoints)`` of univariate sequences, or a list of ``(n_channels, length_i)``
@@ -42,7 +43,15 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from . import _layouts, _seqae
 from ._seqae import __version__
 
-__all__ = ["SeqAE", "SeqAEClusterer", "KShape", "read", "load", "__version__"]
+__all__ = [
+    "SeqAE",
+    "SeqAEClusterer",
+    "KShape",
+    "read",
+    "load",
+    "device_name",
+    "__version__",
+]
 
 
 def __dir__():
@@ -473,6 +482,17 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         super().__setstate__(state)
         if files is not None:
             self.model_ = _seqae.Model.from_files(files)
+
+
+def device_name(backend="gpu"):
+    """What ``backend`` runs on: for ``"gpu"`` the adapter's name as its driver reports it,
+    with the graphics API, e.g. ``"NVIDIA H100 80GB HBM3 (Vulkan)"``.
+
+    Raises ValueError for an unknown backend, and RuntimeError saying what is missing when
+    the backend cannot run here: a package built without the ``gpu`` feature, or no usable
+    GPU (on Linux the GPU's Vulkan driver and libvulkan1).
+    """
+    return _seqae.device_name(backend)
 
 
 def load(path, *, backend="flex", n_threads=None):

@@ -27,7 +27,7 @@ from . import _seqae
 __version__: str
 """The package version (that of the Rust crates)."""
 
-__all__ = ["SeqAE", "SeqAEClusterer", "KShape", "read", "load", "__version__"]
+__all__ = ["SeqAE", "SeqAEClusterer", "KShape", "read", "load", "device_name", "__version__"]
 
 _ArrayLike = Union[npt.ArrayLike, Sequence[npt.ArrayLike]]
 """Sequences: (n_cases, n_channels, n_timepoints), (n_cases, n_timepoints), a list of
@@ -270,6 +270,10 @@ class SeqAEClusterer(
         """Mean silhouette of the clusters of X in the latent space (higher is better)."""
     def save(self, path: _Path) -> None:
         """Writes the model directory with the clustering (``seqae.load`` gives it back)."""
+
+def device_name(backend: _Backend = "gpu") -> str:
+    """What ``backend`` runs on (for "gpu" the adapter's name and graphics API); ValueError
+    for an unknown backend, RuntimeError saying what is missing when it cannot run here."""
 
 def load(
     path: _Path, *, backend: _Backend = "flex", n_threads: Optional[int] = None

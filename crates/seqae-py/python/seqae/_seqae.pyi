@@ -12,6 +12,7 @@ __all__ = [
     "cluster",
     "defaults",
     "descriptions",
+    "device_name",
     "kshape",
     "kshape_predict",
     "read",
@@ -29,6 +30,10 @@ def defaults() -> dict[str, Any]:
 
 def descriptions() -> list[tuple[str, str, str]]:
     """(name, values, description) of every hyperparameter, in the estimators' order."""
+
+def device_name(backend: str = "gpu") -> str:
+    """What ``backend`` runs on (for "gpu" the adapter's name); RuntimeError saying what is
+    missing when it cannot run here."""
 
 def read(
     path: str,

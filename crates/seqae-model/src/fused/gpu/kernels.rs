@@ -61,6 +61,17 @@ fn tanh_(x: f32) -> f32 {
     1.0 - 2.0 / ((2.0 * x).exp() + 1.0)
 }
 
+/// The batch row of this cube; a spare cube (a grid of more cubes than rows has a few at its
+/// end) stops here.
+#[cube]
+fn cube_row(batch: usize) -> usize {
+    let b = CUBE_POS;
+    if b >= batch {
+        terminate!();
+    }
+    b
+}
+
 /// The forward pass of one batch row per cube (`CUBE_POS`): writes `y`, `[T+1, B, H]` with
 /// `all_steps` (the hidden state after each step in time order, then the final LSTM cell
 /// state, zeros for other cells), else `[2, B, H]` (the final hidden and cell states). With
@@ -86,13 +97,8 @@ pub fn forward(
     #[comptime] all_steps: bool,
     #[comptime] save: bool,
 ) {
-    let steps = mask.shape(0);
-    let batch = mask.shape(1);
-    // The row of this cube (a grid of more cubes than rows has a few spare at its end).
-    let b = CUBE_POS;
-    if b >= batch {
-        terminate!();
-    }
+    let (steps, batch) = (mask.shape(0), mask.shape(1));
+    let b = cube_row(batch);
     let stride = CUBE_DIM_X as usize;
     let h = hidden;
     let g_cols = comptime!(gates(cell) * hidden);
@@ -221,13 +227,8 @@ pub fn backward(
     #[comptime] reverse: bool,
     #[comptime] all_steps: bool,
 ) {
-    let steps = mask.shape(0);
-    let batch = mask.shape(1);
-    // The row of this cube (a grid of more cubes than rows has a few spare at its end).
-    let b = CUBE_POS;
-    if b >= batch {
-        terminate!();
-    }
+    let (steps, batch) = (mask.shape(0), mask.shape(1));
+    let b = cube_row(batch);
     let stride = CUBE_DIM_X as usize;
     let h = hidden;
     let g_cols = comptime!(gates(cell) * hidden);
