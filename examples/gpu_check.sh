@@ -9,13 +9,9 @@
 # PYTHON (with torch) and TORCH_SCRIPT (../shared/bench/torch_seq_ae.py) are optional: without
 # them only seqae runs. SEQAE_BIN names the binary (default target/release/seqae), or its gzip
 # (`strip` then `gzip -9` shrink the GPU build from about 89 MB to about 18 MB for the trip).
-# It needs the Vulkan loader (libvulkan.so.1) and the GPU's Vulkan driver. A machine without the
-# loader and without network can be given it as Debian packages: SEQAE_VULKAN_DEBS names a
-# folder of .deb files (libvulkan1, libglvnd0; `apt-get download` them elsewhere), unpacked
-# into a temporary folder and put on LD_LIBRARY_PATH (the system's folders are left alone).
-# When no driver manifest is chosen (VK_DRIVER_FILES, VK_ICD_FILENAMES) and the system's
-# manifest folders have no NVIDIA one, the manifest in /usr/local/nvidia (where containers
-# mount the NVIDIA driver) is the driver, if it is there.
+# It needs the Vulkan loader (libvulkan.so.1) and the GPU's Vulkan driver: run it through
+# `SEQAE_VULKAN=system bash examples/gpu_env.sh`, which finds them (SEQAE_VULKAN_DEBS there
+# brings the loader to a machine without it).
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -24,27 +20,6 @@ if [[ $bin == *.gz ]]; then
     gunzip -c "$bin" > "$tmp/seqae"
     chmod +x "$tmp/seqae"
     bin=$tmp/seqae
-fi
-# (grep reads the whole list: `grep -q` could stop ldconfig with SIGPIPE under pipefail.)
-if ! { PATH=$PATH:/sbin:/usr/sbin ldconfig -p 2>/dev/null || true; } | grep 'libvulkan\.so\.1' >/dev/null &&
-    [ -n "${SEQAE_VULKAN_DEBS:-}" ]; then
-    for deb in "$SEQAE_VULKAN_DEBS"/*.deb; do dpkg -x "$deb" "$tmp/vk"; done
-    for lib in "$tmp"/vk/usr/lib/*-linux-gnu; do
-        export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    done
-    echo "Vulkan loader from $SEQAE_VULKAN_DEBS: LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
-fi
-nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -f "$nvidia_icd" ] &&
-    ! ls /usr/share/vulkan/icd.d/nvidia_icd*.json /etc/vulkan/icd.d/nvidia_icd*.json >/dev/null 2>&1; then
-    # Both names: loaders before 1.3.207 read only the older one.
-    export VK_DRIVER_FILES=$nvidia_icd VK_ICD_FILENAMES=$nvidia_icd
-    echo "Vulkan driver: $nvidia_icd"
-fi
-# The Vulkan loader wants a runtime directory.
-if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
-    mkdir -p "$tmp/run"
-    export XDG_RUNTIME_DIR=$tmp/run
 fi
 python=${1:-}
 script=${2:-}
