@@ -1,26 +1,56 @@
 #!/usr/bin/env bash
-# The GPU benchmark, for a machine with a GPU and no cargo: `seqae bench --backend gpu` beside
-# PyTorch on CUDA (torch_seq_ae.py --device cuda) in one run, on the standard model (hidden 64,
-# length 128, batch 256), for each cell (bench-CELL.json in $OUT), the LSTM once more with the
-# reference kernel, then the embeddings of the GPU against the CPU's.
-# Build here with `cargo build --release --features gpu`, then run it there from the
-# repository root:
+# The GPU check, for a machine with a GPU and no cargo, in one go:
+# 1. the GPU tests (optional): the test binaries built here with the gpu feature, on this GPU;
+# 2. `seqae bench --backend gpu` beside PyTorch on CUDA (torch_seq_ae.py --device cuda) on the
+#    standard model (hidden 64, length 128, batch 256), for each cell (bench-wgsl-CELL.json in
+#    $OUT); the LSTM once more with the reference kernel, with a quarter of the length and with
+#    four times the batch (what limits the kernels);
+# 3. the embeddings of one model on the GPU against the CPU's;
+# then steps 2 and 3 with a second binary (optional) built with the `vulkan` feature (cubecl's
+# SPIR-V compiler instead of WGSL), and tables of every figure (summary.md in $OUT).
+# `bash examples/gpu_pack.sh` builds and packs everything it takes into .gl/ here, and prints
+# the whole command to run there. Its form, from the repository root:
 #   bash examples/gpu_check.sh [PYTHON] [TORCH_SCRIPT]
 # PYTHON (with torch) and TORCH_SCRIPT (../shared/bench/torch_seq_ae.py) are optional: without
-# them only seqae runs. SEQAE_BIN names the binary (default target/release/seqae), or its gzip
-# (`strip` then `gzip -9` shrink the GPU build from about 89 MB to about 18 MB for the trip).
+# them only seqae runs. SEQAE_BIN names the binary built with the `gpu` feature (default
+# target/release/seqae), SEQAE_BIN_SPIRV the `vulkan` one, and SEQAE_GPU_TESTS a folder of GPU
+# test binaries (`cargo test --release --workspace --features seqae/gpu --lib --test gpu
+# --no-run`), each as is or compressed (.xz or .gz).
 # It needs the Vulkan loader (libvulkan.so.1) and the GPU's Vulkan driver: run it through
 # `SEQAE_VULKAN=system bash examples/gpu_env.sh`, which finds them (SEQAE_VULKAN_DEBS there
 # brings the loader to a machine without it).
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-bin=${SEQAE_BIN:-target/release/seqae}
-if [[ $bin == *.gz ]]; then
-    gunzip -c "$bin" > "$tmp/seqae"
-    chmod +x "$tmp/seqae"
-    bin=$tmp/seqae
-fi
+# A step that fails is reported and the others still run (the device's time is short); the
+# script's status says at the end whether any failed.
+failed=0
+try() {
+    local status=0
+    "$@" || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "FAILED (status $status): $*" >&2
+        failed=1
+    fi
+    return "$status"
+}
+
+# A runnable path for a binary given as is or compressed (.xz, or .gz); Python's lzma where
+# the machine has no xz.
+unpack() {
+    local to
+    to=$tmp/$(basename "$1")
+    to=${to%.*}
+    case $1 in
+        *.xz) if command -v xz > /dev/null; then xz -dc "$1" > "$to"; else
+            python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)' "$1" > "$to"; fi ;;
+        *.gz) gunzip -c "$1" > "$to" ;;
+        *) echo "$1"; return ;;
+    esac
+    chmod +x "$to"
+    echo "$to"
+}
+bin=$(unpack "${SEQAE_BIN:-target/release/seqae}")
 python=${1:-}
 script=${2:-}
 out=${OUT:-target/gpu-check}
@@ -29,47 +59,121 @@ out=${OUT:-target/gpu-check}
 n=${SEQAE_CHECK_N:-4096}
 len=${SEQAE_CHECK_LEN:-128}
 mkdir -p "$out"
+# Nothing of an earlier run may pass for this one's.
+rm -f "$out"/bench-*.json "$out"/cpu-*.csv "$out"/gpu-*.csv "$out"/test-*.log "$out/summary.md"
 "$bin" --version
 peer=()
 if [ -n "$python" ] && [ -n "$script" ]; then
     peer=(--peer "$python" --peer-script "$script")
-    "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
+    try "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")' || true
 fi
-# One run per cell (the device's time is short): the JSON keeps every figure, and a line of it
-# is printed.
-for cell in lstm gru rnn; do
-    "$bin" bench --backend gpu --cell "$cell" --n "$n" --len "$len" --dim 3 --hidden 64 --batch 256 \
-        --epochs 2 --runs 1 "${peer[@]}" --json > "$out/bench-$cell.json"
-    python3 - "$out/bench-$cell.json" <<'PY'
-import json, sys
-v = json.load(open(sys.argv[1]))
-peer = v.get("peer") or {}
-layers = "fused" if v["fused_layers"] else "reference"
-print(f'{v["cell"]} on {v["device"]} ({layers} layers): train {v["train_seq_per_s"]:.0f} seq/s, '
-      f'encode {v["encode_seq_per_s"]:.0f} seq/s; PyTorch train {peer.get("train_seq_per_s", float("nan")):.0f}, '
-      f'encode {peer.get("encode_seq_per_s", float("nan")):.0f}; ratios {v.get("train_ratio")}, {v.get("encode_ratio")}')
-PY
-done
+
+# 1. The GPU tests: every output and gradient of the layers against the CPU, a fit and its
+# files, the shared-memory fallback (the tests whose names hold "gpu").
+if [ -n "${SEQAE_GPU_TESTS:-}" ]; then
+    for t in "$SEQAE_GPU_TESTS"/*; do
+        name=$(basename "${t%.xz}" .gz)
+        if "$(unpack "$t")" gpu > "$out/test-$name.log" 2>&1; then
+            echo "tests $name: $(grep -E '^test result' "$out/test-$name.log" | tail -n 1)"
+        else
+            failed=1
+            echo "tests $name FAILED:"
+            tail -n 30 "$out/test-$name.log"
+        fi
+    done
+fi
+
+# 2 and 3 for one binary: TAG names its JSON files; the peer (the other arguments) runs beside
+# the first binary only (the second's ratios are taken against the same peer figures in the
+# summary), and where it fails seqae runs again alone. A binary that fails a step skips its
+# other steps.
+check() {
+    local bin=$1 tag=$2
+    shift 2
+    local bench=(bench --backend gpu --n "$n" --len "$len" --dim 3 --hidden 64 --batch 256
+        --epochs 2 --runs 1 --json)
+    for cell in lstm gru rnn; do
+        local json=$out/bench-$tag-$cell.json
+        try "$bin" "${bench[@]}" --cell "$cell" "$@" > "$json" ||
+            { [ $# -gt 0 ] && try "$bin" "${bench[@]}" --cell "$cell" > "$json"; } ||
+            return 0
+    done
+    try "$bin" train datasets/BasicMotions --out "$out/model-$tag" --epochs 5 --backend gpu --force --quiet &&
+        try "$bin" embed "$out/model-$tag" datasets/BasicMotions --out "$out/cpu-$tag.csv" --force &&
+        try "$bin" embed "$out/model-$tag" datasets/BasicMotions --out "$out/gpu-$tag.csv" --backend gpu --force ||
+        return 0
+}
+check "$bin" wgsl "${peer[@]}"
 # The reference kernel (burn's stock tensor operations, one small kernel per operation and step)
 # on the same GPU: the fused kernels' speed-up over it, in this run. A short run: it is slow.
-"$bin" bench --backend gpu --kernel reference --cell lstm --n $((n / 8)) --len "$len" --dim 3 --hidden 64 \
-    --batch 256 --epochs 1 --runs 1 --json > "$out/bench-lstm-reference.json"
-python3 - "$out/bench-lstm-reference.json" "$out/bench-lstm.json" <<'PY'
-import json, sys
-ref, fused = (json.load(open(p)) for p in sys.argv[1:])
-print(f'lstm reference kernel: train {ref["train_seq_per_s"]:.0f} seq/s, encode {ref["encode_seq_per_s"]:.0f} seq/s; '
-      f'fused / reference: train {fused["train_seq_per_s"] / ref["train_seq_per_s"]:.1f}x, '
-      f'encode {fused["encode_seq_per_s"] / ref["encode_seq_per_s"]:.1f}x')
+try "$bin" bench --backend gpu --kernel reference --cell lstm --n $((n / 8)) --len "$len" --dim 3 --hidden 64 \
+    --batch 256 --epochs 1 --runs 1 --json > "$out/bench-wgsl-lstm-reference.json" || true
+# What limits the fused LSTM: a quarter of the length (the time of a step, and what does not
+# grow with the length) and four times the batch (whether 256 rows fill the GPU).
+try "$bin" bench --backend gpu --cell lstm --n "$n" --len $((len / 4)) --dim 3 --hidden 64 \
+    --batch 256 --epochs 2 --runs 1 --json > "$out/bench-wgsl-lstm-short.json" || true
+try "$bin" bench --backend gpu --cell lstm --n "$n" --len "$len" --dim 3 --hidden 64 \
+    --batch 1024 --epochs 2 --runs 1 --json > "$out/bench-wgsl-lstm-wide.json" || true
+if [ -n "${SEQAE_BIN_SPIRV:-}" ]; then
+    spirv=$(unpack "$SEQAE_BIN_SPIRV")
+    check "$spirv" spirv
+fi
+
+python3 - "$out" <<'PY' | tee "$out/summary.md"
+import csv, json, sys
+out = sys.argv[1]
+def load(path):
+    """A step's JSON, or None where the step failed."""
+    try:
+        return json.load(open(path))
+    except (OSError, ValueError):
+        return None
+fmt = lambda x: f"{x:,.0f}" if x else "-"
+ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "-"
+print("| cell | device | layers | train seq/s | encode seq/s | PyTorch train | PyTorch encode | train ratio | encode ratio |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+for tag in ("wgsl", "spirv"):
+    for cell in ("lstm", "gru", "rnn"):
+        v = load(f"{out}/bench-{tag}-{cell}.json")
+        if v is None:
+            continue
+        # The peer ran beside the first binary; the second is compared with those figures.
+        peer = (load(f"{out}/bench-wgsl-{cell}.json") or {}).get("peer") or {}
+        pt, pe = peer.get("train_seq_per_s"), peer.get("encode_seq_per_s")
+        t, e = v["train_seq_per_s"], v["encode_seq_per_s"]
+        layers = "fused" if v["fused_layers"] else "reference (fallback)"
+        print(f'| {cell} | {v["device"]} | {layers} | {fmt(t)} | {fmt(e)} | {fmt(pt)} | {fmt(pe)} '
+              f'| {ratio(t, pt)} | {ratio(e, pe)} |')
+ref, fused = load(f"{out}/bench-wgsl-lstm-reference.json"), load(f"{out}/bench-wgsl-lstm.json")
+if ref and fused:
+    print(f'\nlstm, reference kernel: train {fmt(ref["train_seq_per_s"])} seq/s, encode '
+          f'{fmt(ref["encode_seq_per_s"])} seq/s; fused / reference: train '
+          f'{ratio(fused["train_seq_per_s"], ref["train_seq_per_s"])}, encode '
+          f'{ratio(fused["encode_seq_per_s"], ref["encode_seq_per_s"])}')
+# A batch's time against the length (the intercept: what does not grow with it, launches and
+# the other layers; the slope: one step of the recurrence) and against the batch.
+short, wide = load(f"{out}/bench-wgsl-lstm-short.json"), load(f"{out}/bench-wgsl-lstm-wide.json")
+if fused and short and wide:
+    print("\n| lstm, WGSL | length | batch | train ms/batch | encode ms/batch |")
+    print("|---|---:|---:|---:|---:|")
+    ms = lambda v, what: 1000 * min(v["batch"], v["n"]) / v[f"{what}_seq_per_s"]
+    for name, v in (("standard", fused), ("a quarter of the length", short), ("four times the batch", wide)):
+        print(f'| {name} | {v["len"]} | {v["batch"]} | {ms(v, "train"):.2f} | {ms(v, "encode"):.3f} |')
+    for what in ("train", "encode"):
+        steps = fused["len"] - short["len"]
+        step = (ms(fused, what) - ms(short, what)) / steps
+        fixed = ms(short, what) - short["len"] * step
+        print(f'{what}: {1000 * step:.1f} us a step, {fixed:.2f} ms a batch besides the steps; '
+              f'batch 1024 against 256: {wide[f"{what}_seq_per_s"] / fused[f"{what}_seq_per_s"]:.2f}x the seq/s')
+for tag in ("wgsl", "spirv"):
+    try:
+        tables = [list(csv.DictReader(open(f"{out}/{side}-{tag}.csv"))) for side in ("cpu", "gpu")]
+    except OSError:
+        continue
+    cols = [c for c in tables[0][0] if c.startswith("z")]
+    worst = max(abs(float(a[c]) - float(b[c])) / (1 + abs(float(a[c])))
+                for a, b in zip(*tables) for c in cols)
+    print(f"\nembeddings ({tag}), GPU against CPU: largest relative difference {worst:.2e} "
+          f"over {len(tables[0])} rows")
 PY
-# Embeddings on the GPU against the CPU's, from one model (the demo's data).
-"$bin" train datasets/BasicMotions --out "$out/model" --epochs 5 --backend gpu --force --quiet
-"$bin" embed "$out/model" datasets/BasicMotions --out "$out/cpu.csv" --force
-"$bin" embed "$out/model" datasets/BasicMotions --out "$out/gpu.csv" --backend gpu --force
-python3 - "$out/cpu.csv" "$out/gpu.csv" <<'PY'
-import csv, sys
-tables = [list(csv.DictReader(open(p))) for p in sys.argv[1:]]
-cols = [c for c in tables[0][0] if c.startswith("z")]
-worst = max(abs(float(a[c]) - float(b[c])) / (1 + abs(float(a[c])))
-            for a, b in zip(*tables) for c in cols)
-print(f"embeddings, GPU against CPU: largest relative difference {worst:.2e} over {len(tables[0])} rows")
-PY
+exit "$failed"

@@ -41,8 +41,9 @@ impl Backend {
         Ok(self.device()?.autodiff())
     }
 
-    /// What runs on this backend: the device's name for [`Backend::Gpu`] (the adapter as the
-    /// driver reports it), the backend's otherwise.
+    /// What runs on this backend: for [`Backend::Gpu`] the device's name (the adapter as the
+    /// driver reports it, its graphics API and shader language, e.g. "NVIDIA H100 80GB HBM3
+    /// (Vulkan, WGSL)"), the backend's otherwise.
     pub fn device_name(self) -> Result<String> {
         match self {
             Backend::Gpu => gpu::device().map(|(_, name)| name),
@@ -65,20 +66,42 @@ mod gpu {
     fn setup() -> &'static std::result::Result<Gpu, String> {
         static DEVICE: OnceLock<std::result::Result<Gpu, String>> = OnceLock::new();
         DEVICE.get_or_init(|| {
-            Device::wgpu_options()
-                .init_with_setup()
-                .map(|(device, setup)| {
-                    let info = setup.adapter.get_info();
-                    let shared = setup.device.limits().max_compute_workgroup_storage_size;
-                    let name = format!("{} ({:?})", info.name, info.backend);
-                    (device, name, shared as usize)
-                })
-                .map_err(|e| {
-                    format!(
-                        "backend gpu: no usable GPU ({e}); install the GPU's Vulkan driver (on Debian: mesa-vulkan-drivers for a software one) and libvulkan1"
-                    )
-                })
+            let (device, setup) = Device::wgpu_options().init_with_setup().map_err(|e| {
+                format!(
+                    "backend gpu: no usable GPU ({e}); install the GPU's Vulkan driver (on Debian: mesa-vulkan-drivers for a software one) and libvulkan1"
+                )
+            })?;
+            let info = setup.adapter.get_info();
+            let shared = setup.device.limits().max_compute_workgroup_storage_size;
+            let language = shader_language(&device);
+            let name = format!("{} ({:?}, {language})", info.name, info.backend);
+            // cubecl's SPIR-V crashes lavapipe (Mesa 22.3 and 25.0) when it compiles a kernel.
+            if language == "SPIR-V" && info.device_type == cubecl::wgpu::wgpu::DeviceType::Cpu {
+                return Err(format!(
+                    "backend gpu: {name} is a Vulkan driver on the CPU, which this build's SPIR-V shaders (the `vulkan` feature) crash; use a build with the `gpu` feature there"
+                ));
+            }
+            Ok((device, name, shared as usize))
         })
+    }
+
+    /// The language the runtime compiles `device`'s kernels to: "WGSL" (translated by wgpu
+    /// for the graphics API), or with the `vulkan` feature on a Vulkan device, "SPIR-V"
+    /// (cubecl's own compiler); the runtime's own name for anything else.
+    fn shader_language(device: &Device) -> &'static str {
+        use cubecl_runtime::runtime::Runtime;
+        let runtime = match device.as_dispatch() {
+            burn::backend::DispatchDevice::Cube(burn_cubecl::CubeDevice::Wgpu(wgpu)) => {
+                cubecl::wgpu::WgpuRuntime::<cubecl::wgpu::AutoCompiler>::client(wgpu).name()
+            }
+            _ => "not wgpu",
+        };
+        match runtime {
+            "wgpu<wgsl>" => "WGSL",
+            "wgpu<spirv>" => "SPIR-V",
+            "wgpu<msl>" => "MSL",
+            other => other,
+        }
     }
 
     /// The GPU device and its name.

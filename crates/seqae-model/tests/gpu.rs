@@ -1,7 +1,7 @@
 //! The `gpu` backend against the CPU, end to end: a fit on the GPU follows the same losses, its
 //! embeddings equal the CPU's, and its model file embeds alike on either. Built only with the
 //! `gpu` feature. A model too wide for the fused kernels' shared memory runs the reference
-//! layers instead. Without a usable GPU (a real one, or lavapipe on the CPU) each test fails
+//! layers instead. The device's name says which shader language ran. Without a usable GPU (a real one, or lavapipe on the CPU) each test fails
 //! saying what is missing, so none passes without having run.
 #![cfg(feature = "gpu")]
 use seqae_data::{SequenceSet, SequenceSetBuilder};
@@ -60,6 +60,31 @@ fn assert_close(a: &[f32], b: &[f32], tol: f32, what: &str) {
             "{what}: {x} against {y}"
         );
     }
+}
+
+/// The device's name ends with its graphics API and the language its kernels are compiled
+/// to: WGSL in the `gpu` build; SPIR-V in the `vulkan` build on a Vulkan device that has the
+/// features cubecl's compiler needs (WGSL on one that lacks them).
+#[test]
+fn the_gpus_name_says_its_graphics_api_and_shader_language() {
+    require_gpu();
+    let name = Backend::Gpu.device_name().unwrap();
+    let api_and_language = name.rsplit_once(" (").map(|(_, tail)| tail);
+    let Some((api, language)) =
+        api_and_language.and_then(|t| t.strip_suffix(')')?.split_once(", "))
+    else {
+        panic!("{name:?} does not end with \"(API, language)\"");
+    };
+    assert!(!api.is_empty(), "{name:?}");
+    let expected: &[&str] = if cfg!(feature = "vulkan") && api == "Vulkan" {
+        &["SPIR-V", "WGSL"]
+    } else {
+        &["WGSL"]
+    };
+    assert!(
+        expected.contains(&language),
+        "{name:?}: {language} is not one of {expected:?}"
+    );
 }
 
 #[test]

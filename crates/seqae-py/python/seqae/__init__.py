@@ -486,7 +486,8 @@ class SeqAE(_SequenceInput, ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
 
 def device_name(backend="gpu"):
     """What ``backend`` runs on: for ``"gpu"`` the adapter's name as its driver reports it,
-    with the graphics API, e.g. ``"NVIDIA H100 80GB HBM3 (Vulkan)"``.
+    with the graphics API and the shaders' language, e.g. ``"NVIDIA H100 80GB HBM3 (Vulkan,
+    WGSL)"`` (``SPIR-V`` in a package built with the ``vulkan`` feature).
 
     Raises ValueError for an unknown backend, and RuntimeError saying what is missing when
     the backend cannot run here: a package built without the ``gpu`` feature, or no usable
