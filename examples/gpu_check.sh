@@ -6,8 +6,10 @@
 #    $OUT); the LSTM once more with the reference kernel, with a quarter of the length and with
 #    four times the batch (what limits the kernels);
 # 3. the embeddings of one model on the GPU against the CPU's;
-# then steps 2 and 3 with a second binary (optional) built with the `vulkan` feature (cubecl's
-# SPIR-V compiler instead of WGSL), and tables of every figure (summary.md in $OUT).
+# then the three cells of step 2 and step 3 with a second binary (optional) built with the
+# `vulkan` feature (cubecl's SPIR-V compiler instead of WGSL), and tables of every figure
+# (summary.md in $OUT). A step that fails is reported; a binary that fails a step skips its
+# other steps, the rest still run, and the status is 1.
 # `bash examples/gpu_pack.sh` builds and packs everything it takes into .gl/ here, and prints
 # the whole command to run there. Its form, from the repository root:
 #   bash examples/gpu_check.sh [PYTHON] [TORCH_SCRIPT]
@@ -35,18 +37,23 @@ try() {
     return "$status"
 }
 
-# A runnable path for a binary given as is or compressed (.xz, or .gz); Python's lzma where
-# the machine has no xz.
+# A runnable path for a binary given as is or compressed (.xz, or .gz; Python's lzma where the
+# machine has no xz), or status 1 saying why not.
 unpack() {
     local to
     to=$tmp/$(basename "$1")
     to=${to%.*}
     case $1 in
         *.xz) if command -v xz > /dev/null; then xz -dc "$1" > "$to"; else
-            python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)' "$1" > "$to"; fi ;;
-        *.gz) gunzip -c "$1" > "$to" ;;
-        *) echo "$1"; return ;;
+            python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)' "$1" > "$to"; fi ||
+            return 1 ;;
+        *.gz) gunzip -c "$1" > "$to" || return 1 ;;
+        *) to=$1 ;;
     esac
+    if [ ! -s "$to" ]; then
+        echo "error: $1: no such binary (or an empty one)" >&2
+        return 1
+    fi
     chmod +x "$to"
     echo "$to"
 }
@@ -60,33 +67,39 @@ n=${SEQAE_CHECK_N:-4096}
 len=${SEQAE_CHECK_LEN:-128}
 mkdir -p "$out"
 # Nothing of an earlier run may pass for this one's.
-rm -f "$out"/bench-*.json "$out"/cpu-*.csv "$out"/gpu-*.csv "$out"/test-*.log "$out/summary.md"
+rm -f "$out"/bench-*.json "$out"/cpu-*.csv "$out"/gpu-*.csv "$out"/test-*.log "$out"/*.txt \
+    "$out/summary.md"
 "$bin" --version
 peer=()
 if [ -n "$python" ] && [ -n "$script" ]; then
     peer=(--peer "$python" --peer-script "$script")
-    try "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")' || true
+    # Without torch on CUDA, seqae runs alone.
+    try "$python" -c 'import torch; assert torch.cuda.is_available(), "no CUDA"; print("torch", torch.__version__, torch.cuda.get_device_name(0))' ||
+        peer=()
 fi
 
 # 1. The GPU tests: every output and gradient of the layers against the CPU, a fit and its
-# files, the shared-memory fallback (the tests whose names hold "gpu").
+# files, the shared-memory fallback, the device's name (the tests whose names hold "gpu"). A
+# binary passes when it ran at least one test and none failed; tests.txt keeps each verdict.
 if [ -n "${SEQAE_GPU_TESTS:-}" ]; then
     for t in "$SEQAE_GPU_TESTS"/*; do
         name=$(basename "${t%.xz}" .gz)
-        if "$(unpack "$t")" gpu > "$out/test-$name.log" 2>&1; then
-            echo "tests $name: $(grep -E '^test result' "$out/test-$name.log" | tail -n 1)"
+        log=$out/test-$name.log
+        if exe=$(unpack "$t") && "$exe" gpu > "$log" 2>&1 &&
+            grep -qE '^test result: ok\. [1-9]' "$log"; then
+            echo "tests $name: $(grep -E '^test result' "$log" | tail -n 1)" | tee -a "$out/tests.txt"
         else
             failed=1
-            echo "tests $name FAILED:"
-            tail -n 30 "$out/test-$name.log"
+            echo "tests $name FAILED (test-$name.log)" | tee -a "$out/tests.txt"
+            tail -n 30 "$log" 2> /dev/null || true
         fi
     done
 fi
 
 # 2 and 3 for one binary: TAG names its JSON files; the peer (the other arguments) runs beside
 # the first binary only (the second's ratios are taken against the same peer figures in the
-# summary), and where it fails seqae runs again alone. A binary that fails a step skips its
-# other steps.
+# summary). Where the peer fails, seqae runs again alone and the peer is dropped. A binary
+# that fails a step skips its other steps.
 check() {
     local bin=$1 tag=$2
     shift 2
@@ -94,9 +107,11 @@ check() {
         --epochs 2 --runs 1 --json)
     for cell in lstm gru rnn; do
         local json=$out/bench-$tag-$cell.json
-        try "$bin" "${bench[@]}" --cell "$cell" "$@" > "$json" ||
-            { [ $# -gt 0 ] && try "$bin" "${bench[@]}" --cell "$cell" > "$json"; } ||
-            return 0
+        if ! try "$bin" "${bench[@]}" --cell "$cell" "$@" > "$json"; then
+            [ $# -gt 0 ] || return 0
+            set --
+            try "$bin" "${bench[@]}" --cell "$cell" > "$json" || return 0
+        fi
     done
     try "$bin" train datasets/BasicMotions --out "$out/model-$tag" --epochs 5 --backend gpu --force --quiet &&
         try "$bin" embed "$out/model-$tag" datasets/BasicMotions --out "$out/cpu-$tag.csv" --force &&
@@ -115,8 +130,11 @@ try "$bin" bench --backend gpu --cell lstm --n "$n" --len $((len / 4)) --dim 3 -
 try "$bin" bench --backend gpu --cell lstm --n "$n" --len "$len" --dim 3 --hidden 64 \
     --batch 1024 --epochs 2 --runs 1 --json > "$out/bench-wgsl-lstm-wide.json" || true
 if [ -n "${SEQAE_BIN_SPIRV:-}" ]; then
-    spirv=$(unpack "$SEQAE_BIN_SPIRV")
-    check "$spirv" spirv
+    if spirv=$(unpack "$SEQAE_BIN_SPIRV"); then
+        check "$spirv" spirv
+    else
+        failed=1
+    fi
 fi
 
 python3 - "$out" <<'PY' | tee "$out/summary.md"
@@ -130,6 +148,10 @@ def load(path):
         return None
 fmt = lambda x: f"{x:,.0f}" if x else "-"
 ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "-"
+try:
+    print("".join(open(f"{out}/tests.txt")))
+except OSError:
+    pass
 print("| cell | device | layers | train seq/s | encode seq/s | PyTorch train | PyTorch encode | train ratio | encode ratio |")
 print("|---|---|---|---:|---:|---:|---:|---:|---:|")
 for tag in ("wgsl", "spirv"):
@@ -153,7 +175,8 @@ if ref and fused:
 # A batch's time against the length (the intercept: what does not grow with it, launches and
 # the other layers; the slope: one step of the recurrence) and against the batch.
 short, wide = load(f"{out}/bench-wgsl-lstm-short.json"), load(f"{out}/bench-wgsl-lstm-wide.json")
-if fused and short and wide:
+rates = lambda v: all(v and v.get(f"{w}_seq_per_s") for w in ("train", "encode"))
+if rates(fused) and rates(short) and rates(wide) and fused["len"] > short["len"]:
     print("\n| lstm, WGSL | length | batch | train ms/batch | encode ms/batch |")
     print("|---|---:|---:|---:|---:|")
     ms = lambda v, what: 1000 * min(v["batch"], v["n"]) / v[f"{what}_seq_per_s"]
@@ -170,10 +193,16 @@ for tag in ("wgsl", "spirv"):
         tables = [list(csv.DictReader(open(f"{out}/{side}-{tag}.csv"))) for side in ("cpu", "gpu")]
     except OSError:
         continue
+    if not tables[0] or len(tables[0]) != len(tables[1]):
+        print(f"\nembeddings ({tag}): the CSV files differ in rows or are empty")
+        continue
     cols = [c for c in tables[0][0] if c.startswith("z")]
     worst = max(abs(float(a[c]) - float(b[c])) / (1 + abs(float(a[c])))
                 for a, b in zip(*tables) for c in cols)
     print(f"\nembeddings ({tag}), GPU against CPU: largest relative difference {worst:.2e} "
           f"over {len(tables[0])} rows")
 PY
+if [ "$failed" -ne 0 ]; then
+    echo "Some steps FAILED; the log says which." | tee -a "$out/summary.md"
+fi
 exit "$failed"
