@@ -96,6 +96,14 @@ if [ -n "${SEQAE_GPU_TESTS:-}" ]; then
     done
 fi
 
+# `seqae bench` on the GPU at the standard model's width, one run, as JSON: bench_gpu BIN JSON
+# ARGS (the cell, the sizes, the epochs, and anything else).
+bench_gpu() {
+    local bin=$1 json=$2
+    shift 2
+    try "$bin" bench --backend gpu --dim 3 --hidden 64 --runs 1 --json "$@" > "$json"
+}
+
 # 2 and 3 for one binary: TAG names its JSON files; the peer (the other arguments) runs beside
 # the first binary only (the second's ratios are taken against the same peer figures in the
 # summary). Where the peer fails, seqae runs again alone and the peer is dropped. A binary
@@ -103,14 +111,13 @@ fi
 check() {
     local bin=$1 tag=$2
     shift 2
-    local bench=(bench --backend gpu --n "$n" --len "$len" --dim 3 --hidden 64 --batch 256
-        --epochs 2 --runs 1 --json)
     for cell in lstm gru rnn; do
-        local json=$out/bench-$tag-$cell.json
-        if ! try "$bin" "${bench[@]}" --cell "$cell" "$@" > "$json"; then
+        local standard=("$bin" "$out/bench-$tag-$cell.json" --cell "$cell" --n "$n" --len "$len"
+            --batch 256 --epochs 2)
+        if ! bench_gpu "${standard[@]}" "$@"; then
             [ $# -gt 0 ] || return 0
             set --
-            try "$bin" "${bench[@]}" --cell "$cell" > "$json" || return 0
+            bench_gpu "${standard[@]}" || return 0
         fi
     done
     try "$bin" train datasets/BasicMotions --out "$out/model-$tag" --epochs 5 --backend gpu --force --quiet &&
@@ -121,14 +128,14 @@ check() {
 check "$bin" wgsl "${peer[@]}"
 # The reference kernel (burn's stock tensor operations, one small kernel per operation and step)
 # on the same GPU: the fused kernels' speed-up over it, in this run. A short run: it is slow.
-try "$bin" bench --backend gpu --kernel reference --cell lstm --n $((n / 8)) --len "$len" --dim 3 --hidden 64 \
-    --batch 256 --epochs 1 --runs 1 --json > "$out/bench-wgsl-lstm-reference.json" || true
+bench_gpu "$bin" "$out/bench-wgsl-lstm-reference.json" --kernel reference --cell lstm \
+    --n $((n / 8)) --len "$len" --batch 256 --epochs 1 || true
 # What limits the fused LSTM: a quarter of the length (the time of a step, and what does not
 # grow with the length) and four times the batch (whether 256 rows fill the GPU).
-try "$bin" bench --backend gpu --cell lstm --n "$n" --len $((len / 4)) --dim 3 --hidden 64 \
-    --batch 256 --epochs 2 --runs 1 --json > "$out/bench-wgsl-lstm-short.json" || true
-try "$bin" bench --backend gpu --cell lstm --n "$n" --len "$len" --dim 3 --hidden 64 \
-    --batch 1024 --epochs 2 --runs 1 --json > "$out/bench-wgsl-lstm-wide.json" || true
+bench_gpu "$bin" "$out/bench-wgsl-lstm-short.json" --cell lstm --n "$n" --len $((len / 4)) \
+    --batch 256 --epochs 2 || true
+bench_gpu "$bin" "$out/bench-wgsl-lstm-wide.json" --cell lstm --n "$n" --len "$len" \
+    --batch 1024 --epochs 2 || true
 if [ -n "${SEQAE_BIN_SPIRV:-}" ]; then
     if spirv=$(unpack "$SEQAE_BIN_SPIRV"); then
         check "$spirv" spirv

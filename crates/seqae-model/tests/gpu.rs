@@ -1,8 +1,9 @@
 //! The `gpu` backend against the CPU, end to end: a fit on the GPU follows the same losses, its
 //! embeddings equal the CPU's, and its model file embeds alike on either. Built only with the
 //! `gpu` feature. A model too wide for the fused kernels' shared memory runs the reference
-//! layers instead. The device's name says which shader language ran. Without a usable GPU (a real one, or lavapipe on the CPU) each test fails
-//! saying what is missing, so none passes without having run.
+//! layers instead. The device's name says which shader language ran. Without a usable GPU (a
+//! real one, or lavapipe on the CPU) each test fails saying what is missing, so none passes
+//! without having run.
 #![cfg(feature = "gpu")]
 use seqae_data::{SequenceSet, SequenceSetBuilder};
 use seqae_model::{
