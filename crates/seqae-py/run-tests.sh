@@ -16,7 +16,9 @@ if grep -E "Compiling burn" target/py-ci/install.log; then
     echo "error: pip install ./crates/seqae-py compiled burn again (features differ from the workspace build)" >&2
     exit 1
 fi
+echo "run-tests.sh: virtualenv and package installed in ${SECONDS} s"
 target/py-ci/bin/python -m pytest crates/seqae-py/tests -q
+echo "run-tests.sh: tests done at ${SECONDS} s"
 # The stubs match the installed package (run outside the source tree, so that the installed
 # package is the one imported).
 (cd target/py-ci && bin/python -m mypy.stubtest seqae --mypy-config-file ../../crates/seqae-py/mypy.ini)
